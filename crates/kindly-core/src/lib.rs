@@ -1,0 +1,29 @@
+//! Kindly's domain core: the words of support triage (tickets, knowledge, decisions, the handoff
+//! queue), the pure answer-or-handoff policy, and the port traits that adapters implement.
+//!
+//! This crate does no IO and names no runtime, database or model library: everything here can be
+//! unit-tested with plain values, and every other crate depends on it, never the other way round.
+
+pub mod decision;
+pub mod error;
+pub mod knowledge;
+pub mod policy;
+pub mod ports;
+pub mod queue;
+pub mod sensitivity;
+pub mod ticket;
+
+pub use decision::{Decision, Evidence, HandoffReason, IntentScore, Outcome, Priority, Reason, SlaPolicy};
+pub use policy::PolicySettings;
+pub use error::{BoxError, EmbedError, ErrorKind, IndexError, StoreError, ValidationError};
+pub use knowledge::{
+    Article, ArticleStatus, KnowledgeHit, KnowledgeRef, LifecycleStage, Point, PointKind,
+    PointStatus, ScoredPoint, SearchFilter, Source,
+};
+pub use ports::{
+    ArticleWrite, Embedder, Inserted, KnowledgeStore, PointStore, QueueStore, RecordStore, TicketStore,
+    TriageRecord, VectorIndex,
+};
+pub use queue::{Handoff, HandoffContext, HandoffId, HandoffStatus, NewResolution, QueueFilter, Resolution};
+pub use sensitivity::{SensitiveCategory, SensitivitySignal};
+pub use ticket::{Author, Customer, Message, NewMessage, NewTicket, Ticket, TicketId, TicketStatus, TicketSummary};

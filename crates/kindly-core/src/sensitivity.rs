@@ -1,0 +1,61 @@
+//! Sensitive situations that always deserve a person, whatever the knowledge base says.
+
+use serde::{Deserialize, Serialize};
+
+use crate::decision::HandoffReason;
+
+/// A kind of moment where a bot answer would hurt. Each maps to its own handoff reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum SensitiveCategory {
+    Bereavement,
+    AngerOrFrustration,
+    RepeatedContact,
+    CancellationOrChurn,
+    LegalThreat,
+    SafetyOrInjury,
+    Vulnerability,
+    HumanRequested,
+}
+
+impl SensitiveCategory {
+    pub const ALL: [Self; 8] = [
+        Self::Bereavement,
+        Self::AngerOrFrustration,
+        Self::RepeatedContact,
+        Self::CancellationOrChurn,
+        Self::LegalThreat,
+        Self::SafetyOrInjury,
+        Self::Vulnerability,
+        Self::HumanRequested,
+    ];
+
+    pub fn reason(self) -> HandoffReason {
+        match self {
+            Self::Bereavement => HandoffReason::Bereavement,
+            Self::AngerOrFrustration => HandoffReason::AngerOrFrustration,
+            Self::RepeatedContact => HandoffReason::RepeatContact,
+            Self::CancellationOrChurn => HandoffReason::ChurnRisk,
+            Self::LegalThreat => HandoffReason::LegalThreat,
+            Self::SafetyOrInjury => HandoffReason::SafetyOrInjury,
+            Self::Vulnerability => HandoffReason::Vulnerability,
+            Self::HumanRequested => HandoffReason::HumanRequested,
+        }
+    }
+}
+
+/// How close a ticket came to a sensitive category, and the threshold it was compared with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SensitivitySignal {
+    pub category: SensitiveCategory,
+    pub score: f32,
+    pub threshold: f32,
+    /// The exemplar sentence that matched best.
+    pub exemplar: String,
+}
+
+impl SensitivitySignal {
+    pub fn flagged(&self) -> bool {
+        self.score >= self.threshold
+    }
+}

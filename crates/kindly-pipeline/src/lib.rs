@@ -1,1 +1,72 @@
-//! placeholder
+//! The flow of one ticket, and how Kindly learns.
+//!
+//! [`Pipeline::process`] is the table of contents: ingest → embed → classify → retrieve →
+//! decide → answer or hand off. Each step is one method with its own tracing span. Any failure on
+//! the way hands the ticket to a person with the reason `pipeline_failure`: nothing is dropped.
+//!
+//! Beside the flow live its neighbours: customer follow-ups ([`Pipeline::follow_up`]), learning
+//! from resolutions ([`Pipeline::resolve`]), and the knowledge base ([`knowledge`]).
+
+mod classify;
+mod error;
+mod follow_up;
+pub mod knowledge;
+mod learn;
+mod process;
+mod prompts;
+mod retrieve;
+mod settings;
+
+use std::sync::Arc;
+
+use kindly_core::{Embedder, RecordStore, VectorIndex};
+
+pub use classify::{SensitivityDetector, SensitivityExemplars};
+pub use error::PipelineError;
+pub use follow_up::FollowUp;
+pub use knowledge::{IngestReport, KnowledgeBase};
+pub use prompts::Prompts;
+pub use settings::PipelineSettings;
+
+/// Everything the flow needs, wired once by the composition root.
+#[derive(Clone)]
+pub struct Pipeline {
+    store: Arc<dyn RecordStore>,
+    index: Arc<dyn VectorIndex>,
+    embedder: Arc<dyn Embedder>,
+    sensitivity: Arc<SensitivityDetector>,
+    prompts: Arc<Prompts>,
+    settings: PipelineSettings,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+impl Pipeline {
+    pub fn new(
+        store: Arc<dyn RecordStore>,
+        index: Arc<dyn VectorIndex>,
+        embedder: Arc<dyn Embedder>,
+        sensitivity: Arc<SensitivityDetector>,
+        prompts: Arc<Prompts>,
+        settings: PipelineSettings,
+    ) -> Self {
+        Self { store, index, embedder, sensitivity, prompts, settings }
+    }
+
+    /// The knowledge base this pipeline answers from.
+    pub fn knowledge(&self) -> KnowledgeBase {
+        KnowledgeBase::new(self.store.clone(), self.index.clone(), self.embedder.clone())
+    }
+
+    pub fn store(&self) -> &Arc<dyn RecordStore> {
+        &self.store
+    }
+
+    pub fn settings(&self) -> &PipelineSettings {
+        &self.settings
+    }
+}

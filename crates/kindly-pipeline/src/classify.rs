@@ -1,0 +1,167 @@
+//! classify: the ticket's intent from its nearest labelled examples, and sensitivity signals by
+//! similarity to configurable exemplar sentences per category.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use kindly_core::{Embedder, IntentScore, PointStatus, SearchFilter, SensitiveCategory, SensitivitySignal};
+use serde::Deserialize;
+
+use crate::{Pipeline, PipelineError};
+
+/// What classify found.
+pub(crate) struct Classification {
+    pub intent: Option<IntentScore>,
+    pub sensitivity: Vec<SensitivitySignal>,
+}
+
+/// One category's exemplars, as written in the exemplar file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryExemplars {
+    /// Cosine similarity at or above which the category is flagged.
+    pub threshold: f32,
+    pub exemplars: Vec<String>,
+}
+
+/// The exemplar file: one table per sensitive category, e.g. `[bereavement]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct SensitivityExemplars(pub BTreeMap<SensitiveCategory, CategoryExemplars>);
+
+impl SensitivityExemplars {
+    pub fn load(path: &Path) -> Result<Self, PipelineError> {
+        let err = |message: String| PipelineError::Knowledge { path: path.display().to_string(), message };
+        let raw = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let parsed: Self = toml::from_str(&raw).map_err(|e| err(e.to_string()))?;
+        for category in SensitiveCategory::ALL {
+            match parsed.0.get(&category) {
+                None => return Err(err(format!("no exemplars for {}", category.reason().code()))),
+                Some(c) if c.exemplars.is_empty() => {
+                    return Err(err(format!("{}: exemplars must not be empty", category.reason().code())));
+                }
+                Some(c) if !(0.0..=1.0).contains(&c.threshold) => {
+                    return Err(err(format!("{}: threshold must be between 0 and 1", category.reason().code())));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(parsed)
+    }
+}
+
+struct Exemplar {
+    category: SensitiveCategory,
+    text: String,
+    vector: Vec<f32>,
+}
+
+/// Scores a ticket against every category's exemplars (embedded once, at start-up).
+pub struct SensitivityDetector {
+    exemplars: Vec<Exemplar>,
+    thresholds: HashMap<SensitiveCategory, f32>,
+}
+
+impl std::fmt::Debug for SensitivityDetector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SensitivityDetector").field("exemplars", &self.exemplars.len()).finish()
+    }
+}
+
+impl SensitivityDetector {
+    pub async fn new(config: SensitivityExemplars, embedder: &dyn Embedder) -> Result<Self, PipelineError> {
+        let mut pending = Vec::new();
+        let mut thresholds = HashMap::new();
+        for (category, c) in config.0 {
+            thresholds.insert(category, c.threshold);
+            pending.extend(c.exemplars.into_iter().map(|text| (category, text)));
+        }
+        let vectors = embedder.embed(pending.iter().map(|(_, t)| t.clone()).collect()).await?;
+        let exemplars = pending
+            .into_iter()
+            .zip(vectors)
+            .map(|((category, text), vector)| Exemplar { category, text, vector })
+            .collect();
+        Ok(Self { exemplars, thresholds })
+    }
+
+    /// The best-matching exemplar per category, with its threshold.
+    pub fn score(&self, vector: &[f32]) -> Vec<SensitivitySignal> {
+        let mut best: BTreeMap<SensitiveCategory, (f32, &str)> = BTreeMap::new();
+        for e in &self.exemplars {
+            let score = dot(vector, &e.vector);
+            let entry = best.entry(e.category).or_insert((f32::MIN, ""));
+            if score > entry.0 {
+                *entry = (score, &e.text);
+            }
+        }
+        best.into_iter()
+            .map(|(category, (score, exemplar))| SensitivitySignal {
+                category,
+                score,
+                threshold: self.thresholds[&category],
+                exemplar: exemplar.to_owned(),
+            })
+            .collect()
+    }
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// A softmax vote of the nearest labelled examples: each votes with weight
+/// `exp((score - best) / temperature)`; the confidence is the winner's share of the weight.
+pub(crate) fn vote(neighbours: &[(String, f32)], temperature: f32) -> Option<IntentScore> {
+    let best = neighbours.iter().map(|(_, s)| *s).fold(f32::MIN, f32::max);
+    let mut weights: HashMap<&str, f32> = HashMap::new();
+    for (intent, score) in neighbours {
+        *weights.entry(intent).or_default() += ((score - best) / temperature).exp();
+    }
+    let total: f32 = weights.values().sum();
+    let (intent, weight) = weights.into_iter().max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(a.0)))?;
+    Some(IntentScore { intent: intent.to_owned(), confidence: weight / total })
+}
+
+impl Pipeline {
+    pub(crate) async fn classify_vector(&self, vector: &[f32]) -> Result<Classification, PipelineError> {
+        let filter = SearchFilter { source: None, status: Some(PointStatus::Approved) };
+        // Unlabelled points (body chunks) do not vote: fetch enough to find k labelled ones.
+        let k = self.settings.intent_neighbours;
+        let nearest = self.index.search(vector.to_vec(), k * 4, filter).await?;
+        let labelled: Vec<(String, f32)> =
+            nearest.into_iter().filter_map(|p| p.intent.map(|i| (i, p.score))).take(k).collect();
+        Ok(Classification {
+            intent: vote(&labelled, self.settings.intent_temperature),
+            sensitivity: self.sensitivity.score(vector),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vote_prefers_close_agreeing_neighbours() {
+        let n = |i: &str, s: f32| (i.to_owned(), s);
+        let clear = vote(&[n("refund", 0.9), n("refund", 0.85), n("track", 0.6)], 0.05).unwrap();
+        assert_eq!(clear.intent, "refund");
+        assert!(clear.confidence > 0.99);
+        let torn = vote(&[n("refund", 0.8), n("track", 0.8)], 0.05).unwrap();
+        assert!((torn.confidence - 0.5).abs() < 1e-6);
+        assert!(vote(&[], 0.05).is_none());
+    }
+
+    #[test]
+    fn exemplar_file_must_cover_every_category() {
+        let dir = std::env::temp_dir().join(format!("kindly-exemplars-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("x.toml");
+        std::fs::write(&path, "[bereavement]\nthreshold = 0.5\nexemplars = [\"my mother died\"]\n").unwrap();
+        let err = SensitivityExemplars::load(&path).unwrap_err().to_string();
+        assert!(err.contains("no exemplars for"), "{err}");
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/sensitivity-exemplars.toml");
+        SensitivityExemplars::load(&shipped).unwrap();
+    }
+}

@@ -1,0 +1,77 @@
+//! learn: a person's resolution becomes knowledge. A reusable one is embedded and indexed as
+//! approved, so the next customer with the same problem is answered at once; the others are
+//! indexed as candidates, shown to agents as similar cases and never sent automatically.
+
+use chrono::Utc;
+use kindly_core::{
+    HandoffId, NewResolution, Point, PointKind, PointStatus, Resolution, Source, ticket,
+};
+
+use crate::{Pipeline, PipelineError};
+
+impl Pipeline {
+    /// Stores a resolution and feeds it back into the index. If indexing fails after the
+    /// resolution is stored, the resolution is kept and indexed again at the next start-up.
+    pub async fn resolve(
+        &self,
+        handoff_id: HandoffId,
+        agent: &str,
+        reply: &str,
+        reusable: bool,
+        intent: Option<&str>,
+    ) -> Result<Resolution, PipelineError> {
+        let resolution = NewResolution {
+            handoff_id,
+            agent: ticket::required_id("agent", agent)?,
+            reply: ticket::required_text("reply", reply)?,
+            reusable,
+            intent: intent.map(|i| ticket::required_id("intent", i)).transpose()?,
+            resolved_at: Utc::now(),
+        };
+        let stored = self.store.resolve(&resolution).await?;
+        metrics::counter!("kindly_resolutions_total", "reusable" => if reusable { "true" } else { "false" }).increment(1);
+        if let Err(e) = self.learn(&stored).await {
+            tracing::error!(resolution = %stored.id, error = %e, "resolution stored but not yet indexed; will retry at start-up");
+        }
+        Ok(stored)
+    }
+
+    /// Embeds the customer's question and the reply, and upserts them under the resolution's
+    /// stable point ids (so learning twice changes nothing).
+    pub async fn learn(&self, r: &Resolution) -> Result<(), PipelineError> {
+        let status = if r.reusable { PointStatus::Approved } else { PointStatus::Candidate };
+        let texts = vec![r.question.clone(), r.reply.clone()];
+        let vectors = self.embedder.embed(texts.clone()).await?;
+        let ref_id = r.id.to_string();
+        let points = texts
+            .into_iter()
+            .zip(vectors)
+            .zip([PointKind::Question, PointKind::Chunk])
+            .map(|((text, vector), kind)| Point {
+                id: Point::stable_id(Source::Resolution, &ref_id, kind, 0),
+                source: Source::Resolution,
+                ref_id: ref_id.clone(),
+                kind,
+                status,
+                // Only the question is a labelled example of the intent; the reply is not.
+                intent: (kind == PointKind::Question).then(|| r.label()),
+                text,
+                vector,
+            })
+            .collect();
+        self.index.replace(Source::Resolution, &ref_id, points).await?;
+        self.store.mark_resolution_indexed(r.id).await?;
+        Ok(())
+    }
+
+    /// Finishes indexing that a crash interrupted: articles whose content changed since they
+    /// were indexed, and resolutions stored but not yet indexed.
+    pub async fn reconcile(&self) -> Result<(usize, usize), PipelineError> {
+        let articles = self.knowledge().reindex_pending().await?;
+        let pending = self.store.unindexed_resolutions().await?;
+        for r in &pending {
+            self.learn(r).await?;
+        }
+        Ok((articles, pending.len()))
+    }
+}

@@ -1,0 +1,231 @@
+//! `Pipeline::process`: the flow of one ticket, top to bottom.
+
+use std::time::Instant;
+
+use chrono::{Duration, Utc};
+use kindly_core::ports::TriageRecord;
+use kindly_core::queue::HandoffContext;
+use kindly_core::{
+    Author, Decision, Evidence, Handoff, HandoffId, HandoffStatus, KnowledgeHit, NewMessage, Outcome, SearchFilter,
+    Source, Ticket, TicketId, TicketStatus, policy,
+};
+use tracing::{Instrument, info_span};
+
+use crate::classify::Classification;
+use crate::{Pipeline, PipelineError};
+
+/// The customer's situation, as far as the records tell.
+struct CustomerContext {
+    recent_contacts: u32,
+    open_handoffs: u32,
+}
+
+/// A step that failed, named for the `pipeline_failure` reason.
+struct StepFailure {
+    step: &'static str,
+    error: PipelineError,
+}
+
+trait Step<T> {
+    fn in_step(self, step: &'static str) -> Result<T, StepFailure>;
+}
+
+impl<T, E: Into<PipelineError>> Step<T> for Result<T, E> {
+    fn in_step(self, step: &'static str) -> Result<T, StepFailure> {
+        self.map_err(|e| StepFailure { step, error: e.into() })
+    }
+}
+
+impl Pipeline {
+    /// Triages one stored ticket: it ends answered or handed off, exactly once. Processing a
+    /// ticket that was already decided returns the stored decision and changes nothing.
+    pub async fn process(&self, id: TicketId) -> Result<Decision, PipelineError> {
+        let ticket = self.ingest(id).await?;
+        if ticket.status != TicketStatus::Received {
+            return self.stored_decision(id).await;
+        }
+        let started = Instant::now();
+        let (decision, vector) = match self.triage(&ticket).await {
+            Ok((decision, vector)) => (decision, Some(vector)),
+            Err(failure) => (self.pipeline_failure(&ticket, failure), None),
+        };
+        let decision = self.record(&ticket, decision, vector.as_deref()).await?;
+        metrics::histogram!("kindly_triage_seconds").record(started.elapsed().as_secs_f64());
+        Ok(decision)
+    }
+
+    /// embed → classify → retrieve → decide → answer or hand off.
+    async fn triage(&self, ticket: &Ticket) -> Result<(Decision, Vec<f32>), StepFailure> {
+        let vector = self.embed(ticket).await.in_step("embed")?;
+        let classification = self.classify(&vector).await.in_step("classify")?;
+        let knowledge = self.retrieve(&vector).await.in_step("retrieve")?;
+        let customer = self.customer_context(ticket).await.in_step("customer_context")?;
+        Ok((self.decide(ticket, classification, knowledge, customer), vector))
+    }
+
+    /// Loads the ticket that intake persisted (validation and normalisation happened there).
+    async fn ingest(&self, id: TicketId) -> Result<Ticket, PipelineError> {
+        self.store.ticket(id).await?.ok_or_else(|| PipelineError::NotFound(format!("ticket {id}")))
+    }
+
+    async fn embed(&self, ticket: &Ticket) -> Result<Vec<f32>, PipelineError> {
+        let started = Instant::now();
+        let mut vectors = self.embedder.embed(vec![ticket.text()]).instrument(info_span!("embed")).await?;
+        step_seconds("embed", started);
+        vectors.pop().ok_or_else(|| PipelineError::Embed(kindly_core::EmbedError::Model("no vector returned".into())))
+    }
+
+    async fn classify(&self, vector: &[f32]) -> Result<Classification, PipelineError> {
+        let started = Instant::now();
+        let span = info_span!("classify", intent = tracing::field::Empty, confidence = tracing::field::Empty);
+        let result = self.classify_vector(vector).instrument(span.clone()).await?;
+        if let Some(i) = &result.intent {
+            span.record("intent", i.intent.as_str()).record("confidence", i.confidence);
+        }
+        step_seconds("classify", started);
+        Ok(result)
+    }
+
+    async fn retrieve(&self, vector: &[f32]) -> Result<Vec<KnowledgeHit>, PipelineError> {
+        let started = Instant::now();
+        let hits = self
+            .knowledge_hits(vector, SearchFilter::default(), self.settings.knowledge_hits)
+            .instrument(info_span!("retrieve"))
+            .await?;
+        step_seconds("retrieve", started);
+        Ok(hits)
+    }
+
+    async fn customer_context(&self, ticket: &Ticket) -> Result<CustomerContext, PipelineError> {
+        let since = ticket.created_at - Duration::hours(self.settings.repeat_contact_window_hours);
+        Ok(CustomerContext {
+            recent_contacts: self.store.recent_contacts(&ticket.customer.id, ticket.id, since).await?,
+            open_handoffs: self.store.open_handoffs(&ticket.customer.id).await?,
+        })
+    }
+
+    /// The pure policy, fed with everything measured.
+    fn decide(&self, ticket: &Ticket, c: Classification, knowledge: Vec<KnowledgeHit>, customer: CustomerContext) -> Decision {
+        let evidence = Evidence {
+            intent: c.intent,
+            sensitivity: c.sensitivity,
+            knowledge,
+            recent_contacts: customer.recent_contacts,
+            open_handoffs: customer.open_handoffs,
+            ..Evidence::default()
+        };
+        let decision = policy::decide(ticket.id, evidence, &self.settings.policy, Utc::now());
+        tracing::info!(ticket = %ticket.id, rule = %decision.rule, "decided");
+        decision
+    }
+
+    fn pipeline_failure(&self, ticket: &Ticket, failure: StepFailure) -> Decision {
+        tracing::error!(ticket = %ticket.id, step = failure.step, error = %failure.error, "pipeline step failed; handing off");
+        policy::pipeline_failure(ticket.id, failure.step, &failure.error.to_string(), Utc::now())
+    }
+
+    /// Writes the decision with its answer or handoff, atomically and at most once.
+    async fn record(&self, ticket: &Ticket, decision: Decision, vector: Option<&[f32]>) -> Result<Decision, PipelineError> {
+        let record = match &decision.outcome {
+            Outcome::Answer { .. } => self.answer(ticket, &decision)?,
+            Outcome::Handoff { .. } => self.hand_off(ticket, &decision, vector).await,
+        };
+        if !self.store.record_triage(&record).await? {
+            return self.stored_decision(ticket.id).await; // decided concurrently: keep the first
+        }
+        let outcome = if decision.is_answer() { "answer" } else { "handoff" };
+        metrics::counter!("kindly_tickets_total", "decision" => outcome).increment(1);
+        for reason in &decision.reasons {
+            metrics::counter!("kindly_handoff_reasons_total", "reason" => reason.code.code()).increment(1);
+        }
+        Ok(decision)
+    }
+
+    /// answer: Kindly's reply, rendered from the answer template and the chosen knowledge.
+    fn answer(&self, ticket: &Ticket, decision: &Decision) -> Result<TriageRecord, PipelineError> {
+        let Outcome::Answer { knowledge } = &decision.outcome else { unreachable!("answer() on a handoff") };
+        let hit = decision.evidence.knowledge.iter().find(|k| &k.reference == knowledge).ok_or_else(|| {
+            PipelineError::NotFound(format!("{knowledge} in the decision's evidence"))
+        })?;
+        let body = self.prompts.answer(ticket, hit, &self.settings.brand)?;
+        Ok(TriageRecord {
+            intent: decision.evidence.intent.as_ref().map(|i| i.intent.clone()),
+            answer: Some(NewMessage { ticket_id: ticket.id, author: Author::Kindly, author_name: None, body, created_at: decision.decided_at }),
+            handoff: None,
+            decision: decision.clone(),
+        })
+    }
+
+    /// hand off: a queue item with priority, SLA, reasons and the context packet. Context that
+    /// cannot be gathered is left out rather than failing the handoff.
+    async fn hand_off(&self, ticket: &Ticket, decision: &Decision, vector: Option<&[f32]>) -> TriageRecord {
+        let handoff = self.handoff_item(ticket, decision, HandoffContext::default(), vector).await;
+        TriageRecord { intent: handoff.intent.clone(), answer: None, handoff: Some(handoff), decision: decision.clone() }
+    }
+
+    /// Builds a handoff for `decision`, gathering history, similar cases and a draft.
+    pub(crate) async fn handoff_item(
+        &self,
+        ticket: &Ticket,
+        decision: &Decision,
+        mut context: HandoffContext,
+        vector: Option<&[f32]>,
+    ) -> Handoff {
+        let Outcome::Handoff { priority } = decision.outcome else { unreachable!("handoff_item() on an answer") };
+        if context.knowledge.is_empty() {
+            context.knowledge = decision.evidence.knowledge.clone();
+        }
+        context.customer_history = self
+            .store
+            .customer_tickets(&ticket.customer.id, ticket.id, self.settings.history_limit)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "customer history unavailable for handoff");
+                Vec::new()
+            });
+        if let Some(vector) = vector {
+            context.similar_resolutions = self.similar_resolutions(vector).await;
+        }
+        context.draft = context
+            .knowledge
+            .first()
+            .and_then(|best| self.prompts.draft(ticket, best, &self.settings.brand).ok());
+        Handoff {
+            id: HandoffId::new(),
+            ticket_id: ticket.id,
+            customer_id: ticket.customer.id.clone(),
+            subject: ticket.subject.clone(),
+            status: HandoffStatus::Open,
+            priority,
+            sla_due_at: self.settings.sla.due(priority, decision.decided_at),
+            reasons: decision.reasons.clone(),
+            intent: decision.evidence.intent.as_ref().map(|i| i.intent.clone()),
+            context,
+            agent: None,
+            created_at: decision.decided_at,
+            claimed_at: None,
+            resolved_at: None,
+        }
+    }
+
+    async fn similar_resolutions(&self, vector: &[f32]) -> Vec<KnowledgeHit> {
+        let filter = SearchFilter { source: Some(Source::Resolution), status: None };
+        self.knowledge_hits(vector, filter, 3).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "similar resolutions unavailable for handoff");
+            Vec::new()
+        })
+    }
+
+    async fn stored_decision(&self, id: TicketId) -> Result<Decision, PipelineError> {
+        self.store
+            .decisions(id)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| PipelineError::NotFound(format!("decision for ticket {id}")))
+    }
+}
+
+fn step_seconds(step: &'static str, started: Instant) {
+    metrics::histogram!("kindly_step_seconds", "step" => step).record(started.elapsed().as_secs_f64());
+}

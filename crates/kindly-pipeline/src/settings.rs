@@ -1,0 +1,68 @@
+//! The pipeline's settings: policy thresholds, SLAs and retrieval sizes.
+
+use kindly_core::decision::SlaPolicy;
+use kindly_core::policy::PolicySettings;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PipelineSettings {
+    pub policy: PolicySettings,
+    pub sla: SlaPolicy,
+    /// Earlier tickets within this many hours count towards repeat contact.
+    pub repeat_contact_window_hours: i64,
+    /// Nearest labelled examples that vote on the intent.
+    pub intent_neighbours: usize,
+    /// Softmax temperature of the intent vote (lower: the nearest example counts more).
+    pub intent_temperature: f32,
+    /// Knowledge items kept as evidence and shown to agents.
+    pub knowledge_hits: usize,
+    /// Earlier tickets shown with a handoff.
+    pub history_limit: u32,
+    /// Where customers read articles: `{kb_base_url}/{article id}`.
+    pub kb_base_url: String,
+    /// The brand's name, as templates sign it.
+    pub brand: String,
+}
+
+impl Default for PipelineSettings {
+    fn default() -> Self {
+        Self {
+            policy: PolicySettings::default(),
+            sla: SlaPolicy::default(),
+            repeat_contact_window_hours: 72,
+            intent_neighbours: 10,
+            intent_temperature: 0.05,
+            knowledge_hits: 5,
+            history_limit: 10,
+            kb_base_url: "https://help.lumo.example/kb".into(),
+            brand: "Lumo".into(),
+        }
+    }
+}
+
+impl PipelineSettings {
+    /// Checks ranges; the message names the setting.
+    pub fn validate(&self) -> Result<(), String> {
+        let p = &self.policy;
+        for (name, v) in [
+            ("pipeline.policy.min_intent_confidence", p.min_intent_confidence),
+            ("pipeline.policy.min_knowledge_score", p.min_knowledge_score),
+            ("pipeline.policy.min_margin", p.min_margin),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(format!("{name} must be between 0 and 1, got {v}"));
+            }
+        }
+        if self.intent_neighbours == 0 || self.knowledge_hits == 0 {
+            return Err("pipeline.intent_neighbours and pipeline.knowledge_hits must be at least 1".into());
+        }
+        if self.intent_temperature <= 0.0 {
+            return Err("pipeline.intent_temperature must be positive".into());
+        }
+        if self.repeat_contact_window_hours < 0 {
+            return Err("pipeline.repeat_contact_window_hours must not be negative".into());
+        }
+        Ok(())
+    }
+}

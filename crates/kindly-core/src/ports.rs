@@ -78,6 +78,8 @@ pub trait TicketStore: Send + Sync {
     async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>, StoreError>;
     /// Tickets still `received`, oldest first: the worker's backlog, also after a restart.
     async fn pending_tickets(&self, limit: u32) -> Result<Vec<TicketId>, StoreError>;
+    /// How many tickets are still `received`: the triage backlog.
+    async fn backlog(&self) -> Result<u64, StoreError>;
     async fn messages(&self, id: TicketId) -> Result<Vec<Message>, StoreError>;
     async fn decisions(&self, id: TicketId) -> Result<Vec<Decision>, StoreError>;
     /// The customer's tickets other than `except`, newest first.
@@ -104,6 +106,8 @@ pub trait QueueStore: Send + Sync {
     /// Handoffs matching the filter, by priority then SLA due time.
     async fn handoffs(&self, filter: &QueueFilter) -> Result<Vec<Handoff>, StoreError>;
     async fn handoff(&self, id: HandoffId) -> Result<Option<Handoff>, StoreError>;
+    /// Every handoff of one ticket (a reopened ticket has several), oldest first.
+    async fn ticket_handoffs(&self, ticket: TicketId) -> Result<Vec<Handoff>, StoreError>;
     async fn open_handoffs(&self, customer_id: &str) -> Result<u32, StoreError>;
     /// Open (or claimed) handoffs: the queue depth.
     async fn queue_depth(&self) -> Result<u64, StoreError>;

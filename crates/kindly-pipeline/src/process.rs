@@ -54,6 +54,20 @@ impl Pipeline {
         Ok(decision)
     }
 
+    /// Decides a ticket without recording anything (for `kindly triage` and evaluation): the
+    /// same steps as [`Pipeline::process`], and the reply Kindly would send when it answers.
+    pub async fn assess(&self, ticket: &Ticket) -> Result<(Decision, Option<String>), PipelineError> {
+        let decision = match self.triage(ticket).await {
+            Ok((decision, _)) => decision,
+            Err(failure) => self.pipeline_failure(ticket, failure),
+        };
+        let reply = match decision.outcome {
+            Outcome::Answer { .. } => self.answer(ticket, &decision)?.answer.map(|m| m.body),
+            Outcome::Handoff { .. } => None,
+        };
+        Ok((decision, reply))
+    }
+
     /// embed → classify → retrieve → decide → answer or hand off.
     async fn triage(&self, ticket: &Ticket) -> Result<(Decision, Vec<f32>), StepFailure> {
         let vector = self.embed(ticket).await.in_step("embed")?;

@@ -66,6 +66,15 @@ impl QueueStore for SqliteStore {
         row.as_ref().map(rows::handoff).transpose()
     }
 
+    async fn ticket_handoffs(&self, ticket: TicketId) -> Result<Vec<Handoff>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM handoffs WHERE ticket_id = ? ORDER BY created_at, id")
+            .bind(ticket.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(rows::handoff).collect()
+    }
+
     async fn open_handoffs(&self, customer_id: &str) -> Result<u32, StoreError> {
         let n: i64 =
             sqlx::query_scalar("SELECT count(*) FROM handoffs WHERE customer_id = ? AND status != 'resolved'")

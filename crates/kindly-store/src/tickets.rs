@@ -145,6 +145,14 @@ impl TicketStore for SqliteStore {
             .collect()
     }
 
+    async fn backlog(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM tickets WHERE status = 'received'")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(n as u64)
+    }
+
     async fn messages(&self, id: TicketId) -> Result<Vec<Message>, StoreError> {
         let rows = sqlx::query("SELECT * FROM messages WHERE ticket_id = ? ORDER BY id")
             .bind(id.to_string())

@@ -1,0 +1,89 @@
+//! `/v1/handoffs`: the human queue — list, show, claim, resolve.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use chrono::Utc;
+use kindly_core::{Handoff, HandoffId, HandoffStatus, Priority, QueueFilter, QueueStore, Resolution, ticket};
+use serde::{Deserialize, Serialize};
+
+use super::{AppState, State};
+use crate::error::{ApiError, Json, Path, Query};
+
+pub(super) fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/v1/handoffs", get(list))
+        .route("/v1/handoffs/{id}", get(show))
+        .route("/v1/handoffs/{id}/claim", post(claim))
+        .route("/v1/handoffs/{id}/resolve", post(resolve))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    /// open | claimed | resolved (default: open and claimed)
+    status: Option<HandoffStatus>,
+    agent: Option<String>,
+    /// A reason code, e.g. `bereavement`.
+    reason: Option<String>,
+    priority: Option<Priority>,
+    limit: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct HandoffList {
+    handoffs: Vec<Handoff>,
+}
+
+/// The queue, most pressing first: by priority, then SLA due time.
+async fn list(axum::extract::State(s): State, Query(q): Query<ListQuery>) -> Result<Json<HandoffList>, ApiError> {
+    let filter = QueueFilter {
+        status: q.status,
+        agent: q.agent,
+        reason: q.reason,
+        priority: q.priority,
+        limit: q.limit.unwrap_or(100),
+    };
+    Ok(Json(HandoffList { handoffs: s.store.handoffs(&filter).await? }))
+}
+
+async fn show(axum::extract::State(s): State, Path(id): Path<HandoffId>) -> Result<Json<Handoff>, ApiError> {
+    let handoff = s.store.handoff(id).await?.ok_or_else(|| ApiError::not_found(format!("handoff {id}")))?;
+    Ok(Json(handoff))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClaimIn {
+    agent: String,
+}
+
+async fn claim(
+    axum::extract::State(s): State,
+    Path(id): Path<HandoffId>,
+    Json(req): Json<ClaimIn>,
+) -> Result<Json<Handoff>, ApiError> {
+    let agent = ticket::required_id("agent", &req.agent)?;
+    Ok(Json(s.store.claim(id, &agent, Utc::now()).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResolveIn {
+    agent: String,
+    reply: String,
+    #[serde(default)]
+    reusable: bool,
+    intent: Option<String>,
+}
+
+/// Stores the resolution and feeds it back into the index (see `Pipeline::resolve`).
+async fn resolve(
+    axum::extract::State(s): State,
+    Path(id): Path<HandoffId>,
+    Json(req): Json<ResolveIn>,
+) -> Result<Json<Resolution>, ApiError> {
+    let resolution = s.pipeline.resolve(id, &req.agent, &req.reply, req.reusable, req.intent.as_deref()).await?;
+    Ok(Json(resolution))
+}

@@ -1,0 +1,61 @@
+//! Health, readiness and metrics.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use kindly_core::{Embedder, QueueStore, TicketStore, VectorIndex};
+use serde::Serialize;
+
+use super::{AppState, State};
+use crate::error::Json;
+
+pub(super) fn router() -> Router<Arc<AppState>> {
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(metrics_text))
+}
+
+/// The process is up.
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+#[derive(Serialize)]
+struct Readiness {
+    ready: bool,
+    model: String,
+    store: String,
+    index_points: Option<usize>,
+}
+
+/// Ready when the model answers, the store answers and the index is loaded.
+async fn readyz(axum::extract::State(s): State) -> impl IntoResponse {
+    let model = match s.embedder.embed(vec!["ready?".into()]).await {
+        Ok(v) if v.len() == 1 => "ok".to_owned(),
+        Ok(_) => "model returned no vector".to_owned(),
+        Err(e) => e.to_string(),
+    };
+    let store = match s.store.ping().await {
+        Ok(()) => "ok".to_owned(),
+        Err(e) => e.to_string(),
+    };
+    let index_points = s.index.len().await.ok();
+    let ready = model == "ok" && store == "ok" && index_points.is_some();
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(Readiness { ready, model, store, index_points }))
+}
+
+/// Prometheus exposition. Gauges are read from the store at scrape time.
+async fn metrics_text(axum::extract::State(s): State) -> impl IntoResponse {
+    if let Ok(depth) = s.store.queue_depth().await {
+        metrics::gauge!("kindly_queue_depth").set(depth as f64);
+    }
+    if let Ok(backlog) = s.store.backlog().await {
+        metrics::gauge!("kindly_backlog").set(backlog as f64);
+    }
+    if let Ok(points) = s.index.len().await {
+        metrics::gauge!("kindly_index_points").set(points as f64);
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render())
+}

@@ -1,0 +1,105 @@
+//! `/v1/kb/articles`: the knowledge base. Every change re-indexes the article.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use chrono::Utc;
+use kindly_core::{Article, ArticleStatus, KnowledgeStore, LifecycleStage};
+use serde::{Deserialize, Serialize};
+
+use super::{AppState, State};
+use crate::error::{ApiError, Json, Path};
+
+pub(super) fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/v1/kb/articles", get(list).post(create))
+        .route("/v1/kb/articles/{id}", get(show).put(update).delete(remove))
+}
+
+#[derive(Serialize)]
+struct ArticleList {
+    articles: Vec<Article>,
+}
+
+async fn list(axum::extract::State(s): State) -> Result<Json<ArticleList>, ApiError> {
+    Ok(Json(ArticleList { articles: s.store.articles().await? }))
+}
+
+async fn show(axum::extract::State(s): State, Path(id): Path<String>) -> Result<Json<Article>, ApiError> {
+    let article = s.store.article(&id).await?.ok_or_else(|| ApiError::not_found(format!("article {id}")))?;
+    Ok(Json(article))
+}
+
+/// An article as sent by a client. `id` comes from the body on create and the path on update.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArticleIn {
+    id: Option<String>,
+    title: String,
+    #[serde(default)]
+    intents: Vec<String>,
+    #[serde(default)]
+    questions: Vec<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    stage: Option<LifecycleStage>,
+    #[serde(default)]
+    status: ArticleStatus,
+    body: String,
+}
+
+impl ArticleIn {
+    fn into_article(self, id: String) -> Article {
+        Article {
+            id,
+            title: self.title.trim().to_owned(),
+            intents: self.intents,
+            questions: self.questions,
+            tags: self.tags,
+            stage: self.stage,
+            status: self.status,
+            body: self.body.trim().to_owned(),
+            updated_at: Utc::now(),
+        }
+    }
+}
+
+async fn create(axum::extract::State(s): State, Json(req): Json<ArticleIn>) -> Result<impl IntoResponse, ApiError> {
+    let id = req.id.clone().ok_or_else(|| {
+        ApiError::invalid(kindly_core::ValidationError::new("id", "is required to create an article"))
+    })?;
+    if s.store.article(&id).await?.is_some() {
+        return Err(ApiError::new(StatusCode::CONFLICT, "conflict", format!("article {id} already exists; use PUT to change it")));
+    }
+    let article = req.into_article(id);
+    s.pipeline.knowledge().save(&article).await?;
+    Ok((StatusCode::CREATED, Json(article)))
+}
+
+async fn update(
+    axum::extract::State(s): State,
+    Path(id): Path<String>,
+    Json(req): Json<ArticleIn>,
+) -> Result<Json<Article>, ApiError> {
+    if req.id.as_deref().is_some_and(|body_id| body_id != id) {
+        return Err(ApiError::invalid(kindly_core::ValidationError::new("id", "does not match the id in the path")));
+    }
+    let existed = s.store.article(&id).await?.is_some();
+    if !existed {
+        return Err(ApiError::not_found(format!("article {id}")));
+    }
+    let article = req.into_article(id);
+    s.pipeline.knowledge().save(&article).await?;
+    Ok(Json(article))
+}
+
+async fn remove(axum::extract::State(s): State, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    if s.pipeline.knowledge().delete(&id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(format!("article {id}")))
+    }
+}

@@ -1,0 +1,120 @@
+//! `/v1/tickets`: generic intake, follow-ups, and a ticket's full story.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use kindly_core::{
+    Customer, Decision, Handoff, Message, NewTicket, QueueStore, Ticket, TicketId, TicketStore,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{AppState, State};
+use crate::error::{ApiError, Json, Path};
+
+pub(super) fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/v1/tickets", post(intake))
+        .route("/v1/tickets/{id}", get(show))
+        .route("/v1/tickets/{id}/messages", post(follow_up))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Intake {
+    external_id: String,
+    customer: CustomerIn,
+    subject: Option<String>,
+    body: String,
+    channel: Option<String>,
+    created_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomerIn {
+    id: String,
+    email: Option<String>,
+    name: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Accepted {
+    id: TicketId,
+    status: kindly_core::TicketStatus,
+    /// True when this external id had been accepted before (nothing new was stored).
+    duplicate: bool,
+}
+
+/// Validates, persists (durably, before answering) and queues a ticket for triage.
+async fn intake(axum::extract::State(s): State, Json(req): Json<Intake>) -> Result<impl IntoResponse, ApiError> {
+    let customer = Customer { id: req.customer.id, email: req.customer.email, name: req.customer.name };
+    let now = Utc::now();
+    let ticket = NewTicket::validate(
+        &req.external_id,
+        customer,
+        req.subject.as_deref(),
+        &req.body,
+        req.channel.as_deref(),
+        req.created_at,
+        now,
+    )?;
+    let backlog = s.store.backlog().await?;
+    if backlog >= s.settings.worker.max_backlog {
+        metrics::counter!("kindly_intake_refused_total", "reason" => "backlog_full").increment(1);
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "backlog_full",
+            format!("{backlog} tickets are waiting for triage; retry shortly"),
+        ));
+    }
+    let inserted = s.store.insert_ticket(&ticket, now).await?;
+    if inserted.created {
+        metrics::counter!("kindly_tickets_received_total").increment(1);
+        s.nudge.notify_one();
+    }
+    let status = if inserted.created { StatusCode::ACCEPTED } else { StatusCode::OK };
+    let body = Accepted { id: inserted.ticket.id, status: inserted.ticket.status, duplicate: !inserted.created };
+    Ok((status, Json(body)))
+}
+
+#[derive(Serialize)]
+struct TicketView {
+    #[serde(flatten)]
+    ticket: Ticket,
+    /// The triage decision (the first one), with its reasons and evidence.
+    decision: Option<Decision>,
+    /// Every decision, oldest first (a follow-up that reopened the ticket adds one).
+    decisions: Vec<Decision>,
+    /// Kindly's automatic answer, when it answered.
+    answer: Option<Message>,
+    messages: Vec<Message>,
+    handoffs: Vec<Handoff>,
+}
+
+async fn show(axum::extract::State(s): State, Path(id): Path<TicketId>) -> Result<Json<TicketView>, ApiError> {
+    let ticket = s.store.ticket(id).await?.ok_or_else(|| ApiError::not_found(format!("ticket {id}")))?;
+    let decisions = s.store.decisions(id).await?;
+    let messages = s.store.messages(id).await?;
+    let answer = messages.iter().find(|m| m.author == kindly_core::Author::Kindly).cloned();
+    let handoffs = s.store.ticket_handoffs(id).await?;
+    Ok(Json(TicketView { decision: decisions.first().cloned(), decisions, answer, messages, handoffs, ticket }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FollowUpIn {
+    body: String,
+}
+
+async fn follow_up(
+    axum::extract::State(s): State,
+    Path(id): Path<TicketId>,
+    Json(req): Json<FollowUpIn>,
+) -> Result<impl IntoResponse, ApiError> {
+    let done = s.pipeline.follow_up(id, &req.body).await?;
+    Ok((StatusCode::CREATED, Json(done)))
+}

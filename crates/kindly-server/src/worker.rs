@@ -1,0 +1,67 @@
+//! The durable triage worker. Intake persists a ticket, then nudges the worker; the worker also
+//! polls, so tickets accepted before a crash or restart are processed when it comes back.
+//!
+//! Why poll as well as notify: the store, not the in-memory nudge, is the queue. A nudge lost to
+//! a crash costs at most one poll interval, never a ticket.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use kindly_pipeline::Pipeline;
+use tokio::sync::{Notify, watch};
+
+use crate::settings::WorkerSettings;
+
+/// Runs until `shutdown` flips to true; finishes the tickets in hand first.
+pub async fn run(pipeline: Pipeline, nudge: Arc<Notify>, settings: WorkerSettings, mut shutdown: watch::Receiver<bool>) {
+    let poll = Duration::from_millis(settings.poll_interval_ms);
+    let batch = (settings.concurrency * 8) as u32;
+    tracing::info!(concurrency = settings.concurrency, "triage worker started");
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        let pending = match pipeline.store().pending_tickets(batch).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the ticket backlog; retrying");
+                Vec::new()
+            }
+        };
+        if pending.is_empty() {
+            tokio::select! {
+                _ = nudge.notified() => {}
+                _ = tokio::time::sleep(poll) => {}
+                _ = shutdown.changed() => {}
+            }
+            continue;
+        }
+        let failures = futures::stream::iter(pending)
+            .map(|id| {
+                let pipeline = pipeline.clone();
+                async move {
+                    let span = tracing::info_span!("ticket", ticket = %id);
+                    match tracing::Instrument::instrument(pipeline.process(id), span).await {
+                        Ok(_) => 0,
+                        Err(e) => {
+                            // Only the store failing gets here (every other failure hands off);
+                            // the ticket stays `received` and is retried after a pause.
+                            tracing::error!(ticket = %id, error = %e, "could not record triage");
+                            1
+                        }
+                    }
+                }
+            })
+            .buffer_unordered(settings.concurrency)
+            .fold(0, |n, f| async move { n + f })
+            .await;
+        if failures > 0 {
+            tokio::select! {
+                _ = tokio::time::sleep(poll) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+    tracing::info!("triage worker stopped");
+}

@@ -1,0 +1,258 @@
+//! `kindly bench`: measurements printed as ratios taken side by side in one run, because absolute
+//! timings on shared machines are noisy.
+//!
+//! - embedding throughput at batch sizes 1, 8 and 32, Kindly's candle embedder against the
+//!   reference sentence-transformers (PyTorch) on the same texts;
+//! - single-ticket triage latency (p50, p99) through the real pipeline;
+//! - exact search over 100k × 384 vectors: the SIMD scan against a plain scalar loop.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::Utc;
+use kindly_core::{Customer, Point, PointKind, PointStatus, PointStore, SearchFilter, Source, Ticket, TicketId, TicketStatus, VectorIndex};
+use kindly_index::ExactIndex;
+use kindly_model::SentenceEmbedder;
+use kindly_server::{Kindly, Settings};
+use kindly_store::SqliteStore;
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// How many texts to embed per batch size.
+    #[arg(long, default_value_t = 512)]
+    texts: usize,
+    /// Timed rounds per measurement (the best is kept).
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Python with sentence-transformers installed (`make bench` makes .venv-bench).
+    #[arg(long, default_value = ".venv-bench/bin/python")]
+    python: PathBuf,
+    /// Vectors in the index search benchmark.
+    #[arg(long, default_value_t = 100_000)]
+    index_size: usize,
+    /// Skip the reference implementation (prints Kindly's numbers only).
+    #[arg(long)]
+    no_reference: bool,
+}
+
+const BATCH_SIZES: [usize; 3] = [1, 8, 32];
+
+pub async fn run(settings: Settings, args: BenchArgs) -> anyhow::Result<()> {
+    let texts = bench_texts(args.texts)?;
+    println!("kindly bench: {} texts ({}), {} round(s) each, best kept", texts.len(), texts_source(), args.rounds);
+
+    println!("\n## Embedding throughput (texts/s)");
+    let ours = embed_throughput(&settings.model.dir, &texts, args.rounds)?;
+    let reference = if args.no_reference { None } else { reference_throughput(&args, &settings.model.dir, &texts)? };
+    println!("| batch | kindly (candle) | sentence-transformers (torch) | ratio kindly/reference |");
+    println!("|---:|---:|---:|---:|");
+    for (size, ours) in &ours {
+        let theirs = reference.as_ref().and_then(|r| r.get(&size.to_string())).and_then(|v| v.as_f64());
+        match theirs {
+            Some(t) => println!("| {size} | {ours:.1} | {t:.1} | {:.2}× |", ours / t),
+            None => println!("| {size} | {ours:.1} | (not measured) | – |"),
+        }
+    }
+    if let Some(threads) = reference.as_ref().and_then(|r| r.get("torch_threads")) {
+        println!("(torch threads: {threads}; candle threads: {})", std::thread::available_parallelism().map_or(1, |n| n.get()));
+    }
+
+    println!("\n## Single-ticket triage latency (real pipeline, sample knowledge base)");
+    let (p50, p99, n) = triage_latency(settings.clone(), &texts).await?;
+    println!("{n} tickets one at a time: p50 {:.1} ms, p99 {:.1} ms", ms(p50), ms(p99));
+
+    println!("\n## Exact search over {} × 384 vectors", args.index_size);
+    let (simd, scalar) = search_latency(args.index_size).await?;
+    println!("| scan | median per query |\n|---|---:|");
+    println!("| kindly ExactIndex (simsimd) | {:.2} ms |", ms(simd));
+    println!("| plain scalar loop, same data | {:.2} ms |", ms(scalar));
+    println!("ratio scalar/simd: {:.2}×", scalar.as_secs_f64() / simd.as_secs_f64());
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+const BANKING77: &str = "../shared/data/banking77/test.csv";
+
+fn texts_source() -> &'static str {
+    if std::path::Path::new(BANKING77).exists() { "BANKING77 test queries" } else { "knowledge-base questions" }
+}
+
+/// Real customer-style texts: BANKING77's test split when present, else the sample KB questions.
+fn bench_texts(n: usize) -> anyhow::Result<Vec<String>> {
+    let mut texts = Vec::new();
+    if let Ok(raw) = std::fs::read_to_string(BANKING77) {
+        let mut reader = csv_lines(&raw);
+        texts.extend(reader.by_ref().take(n));
+    } else {
+        let dir = std::path::Path::new("knowledge-base");
+        for entry in std::fs::read_dir(dir).context("reading knowledge-base/")? {
+            let text = std::fs::read_to_string(entry?.path())?;
+            if let Ok(a) = kindly_pipeline::knowledge::parse_article(&text, Utc::now()) {
+                texts.extend(a.questions);
+            }
+        }
+    }
+    anyhow::ensure!(!texts.is_empty(), "no benchmark texts found");
+    let base = texts.clone();
+    while texts.len() < n {
+        texts.extend(base.iter().take(n - texts.len()).cloned());
+    }
+    Ok(texts)
+}
+
+/// The first column of a two-column CSV with a header (quoted fields allowed).
+fn csv_lines(raw: &str) -> impl Iterator<Item = String> + '_ {
+    raw.lines().skip(1).filter_map(|line| {
+        let text = match line.strip_prefix('"') {
+            Some(rest) => rest.rsplit_once("\",")?.0.replace("\"\"", "\""),
+            None => line.rsplit_once(',')?.0.to_owned(),
+        };
+        (!text.is_empty()).then_some(text)
+    })
+}
+
+fn embed_throughput(model_dir: &std::path::Path, texts: &[String], rounds: usize) -> anyhow::Result<Vec<(usize, f64)>> {
+    let model = SentenceEmbedder::load(model_dir)?;
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    model.embed(&refs[..32.min(refs.len())])?; // warm-up
+    let mut out = Vec::new();
+    for size in BATCH_SIZES {
+        let mut best = 0.0f64;
+        for _ in 0..rounds.max(1) {
+            let start = Instant::now();
+            for chunk in refs.chunks(size) {
+                model.embed(chunk)?;
+            }
+            best = best.max(refs.len() as f64 / start.elapsed().as_secs_f64());
+        }
+        out.push((size, best));
+    }
+    Ok(out)
+}
+
+fn reference_throughput(args: &BenchArgs, model_dir: &std::path::Path, texts: &[String]) -> anyhow::Result<Option<serde_json::Value>> {
+    if !args.python.exists() {
+        println!("(reference skipped: {} not found; `make bench` installs it)", args.python.display());
+        return Ok(None);
+    }
+    let file = std::env::temp_dir().join(format!("kindly-bench-{}.json", std::process::id()));
+    std::fs::write(&file, serde_json::to_string(texts)?)?;
+    let sizes = BATCH_SIZES.map(|s| s.to_string()).join(",");
+    let output = std::process::Command::new(&args.python)
+        .arg("scripts/bench_reference.py")
+        .arg(model_dir)
+        .arg(&file)
+        .arg(sizes)
+        .arg(args.rounds.to_string())
+        .output()
+        .context("running the reference benchmark")?;
+    let _ = std::fs::remove_file(&file);
+    anyhow::ensure!(output.status.success(), "reference benchmark failed: {}", String::from_utf8_lossy(&output.stderr));
+    let line = String::from_utf8_lossy(&output.stdout).lines().last().unwrap_or_default().to_owned();
+    Ok(Some(serde_json::from_str(&line).context("reading the reference's output")?))
+}
+
+async fn triage_latency(mut settings: Settings, texts: &[String]) -> anyhow::Result<(Duration, Duration, usize)> {
+    let dir = tempfile::tempdir()?;
+    settings.data.dir = dir.path().to_owned();
+    let kb = settings.knowledge.dir.clone();
+    let kindly = Kindly::build(settings).await?;
+    kindly.pipeline.knowledge().ingest_dir(&kb, &indicatif::ProgressBar::hidden()).await?;
+    let n = texts.len().min(200);
+    let mut times = Vec::with_capacity(n);
+    for text in &texts[..n] {
+        let now = Utc::now();
+        let ticket = Ticket {
+            id: TicketId::new(),
+            external_id: "bench".into(),
+            customer: Customer { id: "bench".into(), email: None, name: None },
+            subject: None,
+            body: text.clone(),
+            channel: "bench".into(),
+            status: TicketStatus::Received,
+            created_at: now,
+            received_at: now,
+            updated_at: now,
+        };
+        let start = Instant::now();
+        kindly.pipeline.assess(&ticket).await?;
+        times.push(start.elapsed());
+    }
+    times.sort();
+    Ok((times[n / 2], times[(n * 99 / 100).min(n - 1)], n))
+}
+
+/// Deterministic pseudo-random unit vectors (xorshift), so runs compare like with like.
+fn unit_vectors(n: usize, dim: usize) -> Vec<Vec<f32>> {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    (0..n)
+        .map(|_| {
+            let mut v: Vec<f32> = (0..dim)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+                })
+                .collect();
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            v.iter_mut().for_each(|x| *x /= norm);
+            v
+        })
+        .collect()
+}
+
+async fn search_latency(n: usize) -> anyhow::Result<(Duration, Duration)> {
+    const DIM: usize = 384;
+    let dir = tempfile::tempdir()?;
+    let store = Arc::new(SqliteStore::open(&dir.path().join("bench.db")).await?);
+    let vectors = unit_vectors(n, DIM);
+    for (c, chunk) in vectors.chunks(5_000).enumerate() {
+        let ref_id = format!("bench-{c}");
+        let points: Vec<Point> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Point {
+                id: Point::stable_id(Source::Article, &ref_id, PointKind::Chunk, i),
+                source: Source::Article,
+                ref_id: ref_id.clone(),
+                kind: PointKind::Chunk,
+                status: PointStatus::Approved,
+                intent: None,
+                text: String::new(),
+                vector: v.clone(),
+            })
+            .collect();
+        store.replace_points(Source::Article, &ref_id, &points).await?;
+    }
+    let index = ExactIndex::load(store, DIM).await?;
+    let queries = unit_vectors(50, DIM);
+    let mut simd = Vec::new();
+    for q in &queries {
+        let start = Instant::now();
+        index.search(q.clone(), 10, SearchFilter::default()).await?;
+        simd.push(start.elapsed());
+    }
+    let flat: Vec<f32> = vectors.concat();
+    let mut scalar = Vec::new();
+    for q in &queries {
+        let start = Instant::now();
+        let mut best = (f32::MIN, 0usize);
+        for (row, v) in flat.chunks_exact(DIM).enumerate() {
+            let s: f32 = v.iter().zip(q).map(|(a, b)| a * b).sum();
+            if s > best.0 {
+                best = (s, row);
+            }
+        }
+        std::hint::black_box(best);
+        scalar.push(start.elapsed());
+    }
+    simd.sort();
+    scalar.sort();
+    Ok((simd[simd.len() / 2], scalar[scalar.len() / 2]))
+}

@@ -1,0 +1,142 @@
+//! Subcommands: serve, kb ingest, triage, bench.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use kindly_core::{Customer, KnowledgeStore, NewTicket, Ticket, TicketId, TicketStatus};
+use kindly_server::{Kindly, Settings};
+
+#[derive(Debug, Parser)]
+#[command(name = "kindly", version, about = "Local-first support triage: answers routine tickets, hands the rest to people.")]
+pub struct Cli {
+    /// A TOML settings file (environment variables KINDLY__SECTION__KEY override it).
+    #[arg(long, global = true, env = "KINDLY_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the HTTP API and run the triage worker.
+    Serve {
+        /// Ingest this knowledge-base folder before serving.
+        #[arg(long)]
+        ingest: Option<PathBuf>,
+    },
+    /// Manage the knowledge base.
+    Kb {
+        #[command(subcommand)]
+        command: KbCommand,
+    },
+    /// Decide one ticket without a server and print the decision and its evidence as JSON.
+    Triage {
+        /// The customer's message.
+        text: String,
+        /// Print the decision in plain words instead of JSON.
+        #[arg(long)]
+        explain: bool,
+        /// The customer's id (their history counts towards repeat contact).
+        #[arg(long, default_value = "cli")]
+        customer: String,
+    },
+    /// Measure embedding throughput, triage latency and index search against the reference.
+    Bench(crate::bench::BenchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum KbCommand {
+    /// Embed and index every `kb-*.md` article of a folder; remove articles whose file is gone.
+    Ingest {
+        /// The knowledge-base folder (default: knowledge.dir from the settings).
+        dir: Option<PathBuf>,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref()).map_err(anyhow::Error::msg)?;
+    match cli.command {
+        Command::Serve { ingest } => serve(settings, ingest).await,
+        Command::Kb { command: KbCommand::Ingest { dir } } => {
+            let dir = dir.unwrap_or_else(|| settings.knowledge.dir.clone());
+            let kindly = Kindly::build(settings).await?;
+            ingest(&kindly, &dir).await
+        }
+        Command::Triage { text, explain, customer } => triage(settings, &text, &customer, explain).await,
+        Command::Bench(args) => crate::bench::run(settings, args).await,
+    }
+}
+
+async fn serve(settings: Settings, ingest_dir: Option<PathBuf>) -> anyhow::Result<()> {
+    tracing::info!(settings = %serde_json::to_string(&settings)?, "starting");
+    let listener = tokio::net::TcpListener::bind(settings.server.bind)
+        .await
+        .with_context(|| format!("binding {}", settings.server.bind))?;
+    let kindly = Kindly::build(settings).await?;
+    if let Some(dir) = ingest_dir {
+        ingest(&kindly, &dir).await?;
+    }
+    kindly.run_until_stopped(listener, kindly_server::shutdown_signal()).await
+}
+
+async fn ingest(kindly: &Kindly, dir: &std::path::Path) -> anyhow::Result<()> {
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{spinner} ingesting {bar:30} {pos}/{len} articles {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    let report = kindly.pipeline.knowledge().ingest_dir(dir, &bar).await?;
+    eprintln!(
+        "knowledge base {}: {} created, {} updated, {} unchanged, {} removed; {} points indexed",
+        dir.display(),
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.removed,
+        report.points
+    );
+    Ok(())
+}
+
+async fn triage(settings: Settings, text: &str, customer: &str, explain: bool) -> anyhow::Result<()> {
+    let kb_dir = settings.knowledge.dir.clone();
+    let kindly = Kindly::build(settings).await?;
+    if kindly.store.articles().await?.is_empty() {
+        eprintln!("the knowledge base is empty; ingesting {} first", kb_dir.display());
+        ingest(&kindly, &kb_dir).await?;
+    }
+    let now = Utc::now();
+    let new = NewTicket::validate("cli", Customer { id: customer.into(), email: None, name: None }, None, text, Some("cli"), None, now)?;
+    let ticket = Ticket {
+        id: TicketId::new(),
+        external_id: new.external_id,
+        customer: new.customer,
+        subject: new.subject,
+        body: new.body,
+        channel: new.channel,
+        status: TicketStatus::Received,
+        created_at: now,
+        received_at: now,
+        updated_at: now,
+    };
+    let (decision, reply) = kindly.pipeline.assess(&ticket).await?;
+    if explain {
+        println!("{}", decision.summary);
+        for hit in decision.evidence.knowledge.iter().take(3) {
+            println!("  knowledge: {} \"{}\" {:.2} ({:?})", hit.reference, hit.title, hit.score, hit.status);
+        }
+        for s in decision.evidence.sensitivity.iter().filter(|s| s.score >= s.threshold - 0.1) {
+            println!("  sensitivity: {:?} {:.2} (threshold {:.2})", s.category, s.score, s.threshold);
+        }
+        if let Some(reply) = reply {
+            println!("\n{reply}");
+        }
+    } else {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "decision": decision, "reply": reply }))?);
+    }
+    Ok(())
+}

@@ -9,6 +9,30 @@ use serde::Deserialize;
 
 use crate::{Pipeline, PipelineError};
 
+/// A ticket's embeddings: the whole text, and each of its sentences.
+pub(crate) struct TicketVectors {
+    pub whole: Vec<f32>,
+    pub sentences: Vec<Vec<f32>>,
+}
+
+/// Most sentences of a ticket embedded on their own.
+const MAX_SENTENCES: usize = 8;
+
+/// The ticket's clauses of three words or more (split at sentence ends, commas, "and", "but"),
+/// when it has more than one. A bereavement or a legal threat is often one clause of a routine
+/// request, and the whole-text vector dilutes it.
+pub(crate) fn sentences(text: &str) -> Vec<String> {
+    let parts: Vec<String> = text
+        .split(['.', '!', '?', '\n', ';', ','])
+        .flat_map(|s| s.split(" and "))
+        .flat_map(|s| s.split(" but "))
+        .map(str::trim)
+        .filter(|s| s.split_whitespace().count() >= 3)
+        .map(str::to_owned)
+        .collect();
+    if parts.len() < 2 { Vec::new() } else { parts.into_iter().take(MAX_SENTENCES).collect() }
+}
+
 /// What classify found.
 pub(crate) struct Classification {
     pub intent: Option<IntentScore>,
@@ -85,14 +109,17 @@ impl SensitivityDetector {
         Ok(Self { exemplars, thresholds })
     }
 
-    /// The best-matching exemplar per category, with its threshold.
-    pub fn score(&self, vector: &[f32]) -> Vec<SensitivitySignal> {
+    /// The best-matching exemplar per category over all the given vectors (the whole ticket
+    /// and its sentences), with the category's threshold.
+    pub fn score<'v>(&self, vectors: impl IntoIterator<Item = &'v [f32]> + Clone) -> Vec<SensitivitySignal> {
         let mut best: BTreeMap<SensitiveCategory, (f32, &str)> = BTreeMap::new();
         for e in &self.exemplars {
-            let score = dot(vector, &e.vector);
-            let entry = best.entry(e.category).or_insert((f32::MIN, ""));
-            if score > entry.0 {
-                *entry = (score, &e.text);
+            for vector in vectors.clone() {
+                let score = dot(vector, &e.vector);
+                let entry = best.entry(e.category).or_insert((f32::MIN, ""));
+                if score > entry.0 {
+                    *entry = (score, &e.text);
+                }
             }
         }
         best.into_iter()
@@ -124,7 +151,8 @@ pub(crate) fn vote(neighbours: &[(String, f32)], temperature: f32) -> Option<Int
 }
 
 impl Pipeline {
-    pub(crate) async fn classify_vector(&self, vector: &[f32]) -> Result<Classification, PipelineError> {
+    pub(crate) async fn classify_vectors(&self, vectors: &TicketVectors) -> Result<Classification, PipelineError> {
+        let vector = &vectors.whole;
         let filter = SearchFilter { source: None, status: Some(PointStatus::Approved) };
         // Unlabelled points (body chunks) do not vote: fetch enough to find k labelled ones.
         let k = self.settings.intent_neighbours;
@@ -133,7 +161,9 @@ impl Pipeline {
             nearest.into_iter().filter_map(|p| p.intent.map(|i| (i, p.score))).take(k).collect();
         Ok(Classification {
             intent: vote(&labelled, self.settings.intent_temperature),
-            sensitivity: self.sensitivity.score(vector),
+            sensitivity: self.sensitivity.score(
+                std::iter::once(vector.as_slice()).chain(vectors.sentences.iter().map(Vec::as_slice)),
+            ),
         })
     }
 }
@@ -151,6 +181,15 @@ mod tests {
         let torn = vote(&[n("refund", 0.8), n("track", 0.8)], 0.05).unwrap();
         assert!((torn.confidence - 0.5).abs() < 1e-6);
         assert!(vote(&[], 0.05).is_none());
+    }
+
+    #[test]
+    fn sentences_split_only_multi_sentence_tickets() {
+        assert!(sentences("Where is my order?").is_empty());
+        let s = sentences("My mum passed away. I need to cancel her subscription! ok");
+        assert_eq!(s, ["My mum passed away", "I need to cancel her subscription"]);
+        let s = sentences("I wrote to you twice and nobody replied, it is still broken");
+        assert_eq!(s, ["I wrote to you twice", "nobody replied", "it is still broken"]);
     }
 
     #[test]

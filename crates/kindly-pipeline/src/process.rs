@@ -11,7 +11,7 @@ use kindly_core::{
 };
 use tracing::{Instrument, info_span};
 
-use crate::classify::Classification;
+use crate::classify::{Classification, TicketVectors, sentences};
 use crate::{Pipeline, PipelineError};
 
 /// The customer's situation, as far as the records tell.
@@ -70,11 +70,11 @@ impl Pipeline {
 
     /// embed → classify → retrieve → decide → answer or hand off.
     async fn triage(&self, ticket: &Ticket) -> Result<(Decision, Vec<f32>), StepFailure> {
-        let vector = self.embed(ticket).await.in_step("embed")?;
-        let classification = self.classify(&vector).await.in_step("classify")?;
-        let knowledge = self.retrieve(&vector).await.in_step("retrieve")?;
+        let vectors = self.embed(ticket).await.in_step("embed")?;
+        let classification = self.classify(&vectors).await.in_step("classify")?;
+        let knowledge = self.retrieve(&vectors.whole).await.in_step("retrieve")?;
         let customer = self.customer_context(ticket).await.in_step("customer_context")?;
-        Ok((self.decide(ticket, classification, knowledge, customer), vector))
+        Ok((self.decide(ticket, classification, knowledge, customer), vectors.whole))
     }
 
     /// Loads the ticket that intake persisted (validation and normalisation happened there).
@@ -82,17 +82,22 @@ impl Pipeline {
         self.store.ticket(id).await?.ok_or_else(|| PipelineError::NotFound(format!("ticket {id}")))
     }
 
-    async fn embed(&self, ticket: &Ticket) -> Result<Vec<f32>, PipelineError> {
+    /// The whole ticket's vector, and one per sentence (sensitivity hides in single sentences).
+    async fn embed(&self, ticket: &Ticket) -> Result<TicketVectors, PipelineError> {
         let started = Instant::now();
-        let mut vectors = self.embedder.embed(vec![ticket.text()]).instrument(info_span!("embed")).await?;
+        let text = ticket.text();
+        let mut texts = vec![text.clone()];
+        texts.extend(sentences(&text));
+        let mut vectors = self.embedder.embed(texts).instrument(info_span!("embed")).await?.into_iter();
         step_seconds("embed", started);
-        vectors.pop().ok_or_else(|| PipelineError::Embed(kindly_core::EmbedError::Model("no vector returned".into())))
+        let whole = vectors.next().ok_or_else(|| PipelineError::Embed(kindly_core::EmbedError::Model("no vector returned".into())))?;
+        Ok(TicketVectors { whole, sentences: vectors.collect() })
     }
 
-    async fn classify(&self, vector: &[f32]) -> Result<Classification, PipelineError> {
+    async fn classify(&self, vectors: &TicketVectors) -> Result<Classification, PipelineError> {
         let started = Instant::now();
         let span = info_span!("classify", intent = tracing::field::Empty, confidence = tracing::field::Empty);
-        let result = self.classify_vector(vector).instrument(span.clone()).await?;
+        let result = self.classify_vectors(vectors).instrument(span.clone()).await?;
         if let Some(i) = &result.intent {
             span.record("intent", i.intent.as_str()).record("confidence", i.confidence);
         }

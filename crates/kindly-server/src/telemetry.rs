@@ -6,10 +6,11 @@ use std::sync::OnceLock;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 
-/// Initialises logging once: `RUST_LOG` if set, else `info`.
+/// Initialises logging once, to stderr (stdout is for command output such as `kindly triage`
+/// JSON): `RUST_LOG` if set, else `info`.
 pub fn init_logging() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).try_init();
 }
 
 /// The process-wide Prometheus recorder (installed on first use).

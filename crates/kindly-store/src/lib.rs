@@ -51,6 +51,12 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// SQLite's own consistency check of the whole file (`PRAGMA integrity_check`).
+    pub async fn integrity_check(&self) -> Result<(), StoreError> {
+        let result: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&self.pool).await.map_err(backend)?;
+        if result == "ok" { Ok(()) } else { Err(StoreError::Corrupt(result)) }
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

@@ -21,6 +21,11 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+
 use crate::Kindly;
 use crate::error::ApiError;
 use crate::settings::Settings;
@@ -59,6 +64,7 @@ pub(crate) fn router(app: &Kindly) -> Router {
         })
         .with_state(state)
         .layer(DefaultBodyLimit::max(app.settings.server.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(app.settings.server.max_body_bytes, refuse_oversized))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(app.settings.server.request_timeout_secs),
@@ -72,3 +78,35 @@ pub(crate) fn router(app: &Kindly) -> Router {
             ))
         }))
 }
+
+/// Bodies declared larger than the limit are read and discarded (up to a hard cap) before the
+/// 413 is sent. Answering while the client is still sending makes many clients (curl, reqwest)
+/// report a broken connection instead of the clear error.
+async fn refuse_oversized(
+    axum::extract::State(limit): axum::extract::State<usize>,
+    request: Request,
+    next: Next,
+) -> Response {
+    const DRAIN_CAP: usize = 32 * 1024 * 1024;
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    match declared {
+        Some(len) if len > limit => {
+            if len <= DRAIN_CAP {
+                let mut body = request.into_body().into_data_stream();
+                while let Some(Ok(_)) = body.next().await {}
+            }
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the body is {len} bytes; this server accepts at most {limit}"),
+            )
+            .into_response()
+        }
+        _ => next.run(request).await,
+    }
+}
+

@@ -1,0 +1,52 @@
+//! Bad input gets a 4xx with a JSON error (a stable code and a sentence), stores nothing, and
+//! never stops the server from serving.
+
+mod common;
+
+use common::TestApp;
+use kindly_core::TicketStore;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_are_refused_clearly_and_store_nothing() {
+    let app = TestApp::spawn().await;
+    let json = "application/json";
+    let valid = |body: serde_json::Value| serde_json::to_vec(&body).unwrap();
+    let big = "a".repeat(2 * 1024 * 1024);
+    let cases: Vec<(&str, Method, &str, &str, Vec<u8>, StatusCode, &str)> = vec![
+        ("malformed JSON", Method::POST, "/v1/tickets", json, b"{\"external_id\": ".to_vec(), StatusCode::BAD_REQUEST, "invalid_json"),
+        ("wrong types", Method::POST, "/v1/tickets", json, valid(json!({"external_id": 7, "customer": {"id": "c"}, "body": "hi"})), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+        ("missing body", Method::POST, "/v1/tickets", json, valid(json!({"external_id": "x", "customer": {"id": "c"}})), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+        ("empty body", Method::POST, "/v1/tickets", json, valid(json!({"external_id": "x", "customer": {"id": "c"}, "body": ""})), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+        ("whitespace body", Method::POST, "/v1/tickets", json, valid(json!({"external_id": "x", "customer": {"id": "c"}, "body": " \n\t "})), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+        ("empty customer id", Method::POST, "/v1/tickets", json, valid(json!({"external_id": "x", "customer": {"id": ""}, "body": "hi"})), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+        ("unknown field", Method::POST, "/v1/tickets", json, valid(json!({"external_id": "x", "customer": {"id": "c"}, "body": "hi", "priority": 1})), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+        ("2 MB body", Method::POST, "/v1/tickets", json, valid(json!({"external_id": "x", "customer": {"id": "c"}, "body": big})), StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        ("invalid UTF-8", Method::POST, "/v1/tickets", json, b"{\"external_id\": \"x\", \"customer\": {\"id\": \"c\"}, \"body\": \"\xff\xfe\"}".to_vec(), StatusCode::BAD_REQUEST, "invalid_json"),
+        ("not JSON content type", Method::POST, "/v1/tickets", "text/plain", b"hello".to_vec(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+        ("unknown ticket", Method::GET, "/v1/tickets/0190a1b2-0000-7000-8000-000000000000", json, Vec::new(), StatusCode::NOT_FOUND, "not_found"),
+        ("malformed ticket id", Method::GET, "/v1/tickets/not-a-uuid", json, Vec::new(), StatusCode::NOT_FOUND, "not_found"),
+        ("follow-up to unknown ticket", Method::POST, "/v1/tickets/0190a1b2-0000-7000-8000-000000000000/messages", json, valid(json!({"body": "hi"})), StatusCode::NOT_FOUND, "not_found"),
+        ("unknown handoff claim", Method::POST, "/v1/handoffs/0190a1b2-0000-7000-8000-000000000000/claim", json, valid(json!({"agent": "ana"})), StatusCode::NOT_FOUND, "not_found"),
+        ("resolve without reply", Method::POST, "/v1/handoffs/0190a1b2-0000-7000-8000-000000000000/resolve", json, valid(json!({"agent": "ana", "reply": "  "})), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+        ("unknown article", Method::GET, "/v1/kb/articles/kb-nope", json, Vec::new(), StatusCode::NOT_FOUND, "not_found"),
+        ("article without answer", Method::POST, "/v1/kb/articles", json, valid(json!({"id": "kb-x", "title": "t", "body": "## Details\nonly"})), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+        ("bad queue filter", Method::GET, "/v1/handoffs?status=lost", json, Vec::new(), StatusCode::BAD_REQUEST, "invalid_query"),
+        ("unknown route", Method::GET, "/v1/nothing", json, Vec::new(), StatusCode::NOT_FOUND, "not_found"),
+        ("wrong method", Method::DELETE, "/v1/tickets", json, Vec::new(), StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+    ];
+    for (name, method, path, content_type, body, status, code) in cases {
+        let (got, v) = app.send_raw(method, path, content_type, body).await;
+        assert_eq!(got, status, "{name}: {v}");
+        assert_eq!(v["error"]["code"], code, "{name}: {v}");
+        assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{name}: {v}");
+    }
+    // Nothing was stored, and the server still serves.
+    assert_eq!(app.kindly.store.backlog().await.unwrap(), 0);
+    assert_eq!(app.get("/v1/tickets/not-a-uuid").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/healthz").await.0, StatusCode::OK);
+    let id = app.submit("t-after-bad-input", "c-ok", "How do I reset my password?").await;
+    assert_eq!(app.decided(&id).await["status"], "answered");
+    app.stop().await;
+}

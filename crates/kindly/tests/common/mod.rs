@@ -1,0 +1,158 @@
+//! Shared harness for the end-to-end tests: the real model, a real SQLite file in a fresh
+//! temporary directory, the app served on port 0 (in-process), or the real binary.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use kindly_server::{Kindly, Settings};
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+/// Settings pointing at the repository's model, prompts and exemplars, and at `data_dir`.
+pub fn settings(data_dir: &Path) -> Settings {
+    let root = root();
+    let mut s = Settings::default();
+    s.model.dir = root.join("models/all-MiniLM-L6-v2");
+    assert!(s.model.dir.join("model.safetensors").exists(), "model missing: run `make model`");
+    s.knowledge.dir = root.join("knowledge-base");
+    s.knowledge.exemplars = root.join("models/sensitivity-exemplars.toml");
+    s.knowledge.prompts = root.join("prompts");
+    s.data.dir = data_dir.to_owned();
+    s.server.bind = "127.0.0.1:0".parse().unwrap();
+    s.worker.poll_interval_ms = 100;
+    s
+}
+
+/// A database with the sample knowledge base ingested, built once per test binary (ingesting
+/// embeds ~400 texts) and copied into each test's own directory.
+fn template() -> &'static Path {
+    static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        std::thread::spawn(|| {
+            let dir = std::env::temp_dir().join(format!("kindly-test-template-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async {
+                let s = settings(&dir);
+                let kb = s.knowledge.dir.clone();
+                let kindly = Kindly::build(s).await.unwrap();
+                kindly.pipeline.knowledge().ingest_dir(&kb, &indicatif::ProgressBar::hidden()).await.unwrap();
+                kindly.store.close().await;
+            });
+            dir
+        })
+        .join()
+        .unwrap()
+    })
+}
+
+/// A fresh data directory holding a copy of the ingested template database.
+pub fn data_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(template()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    dir
+}
+
+/// The app served in-process on port 0.
+pub struct TestApp {
+    pub url: String,
+    pub client: reqwest::Client,
+    pub kindly: Kindly,
+    stop: Option<oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let dir = data_dir();
+        let kindly = Kindly::build(settings(dir.path())).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let served = tokio::spawn(kindly.clone().run_until_stopped(listener, async {
+            let _ = stopped.await;
+        }));
+        Self { url, client: reqwest::Client::new(), kindly, stop: Some(stop), served: Some(served), dir }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(served) = self.served.take() {
+            served.await.unwrap().unwrap();
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let r = self.client.get(format!("{}{path}", self.url)).send().await.unwrap();
+        decode(r).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = self.client.post(format!("{}{path}", self.url)).json(&body).send().await.unwrap();
+        decode(r).await
+    }
+
+    pub async fn send_raw(&self, method: reqwest::Method, path: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .request(method, format!("{}{path}", self.url))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        decode(r).await
+    }
+
+    /// Submits a ticket and returns its id.
+    pub async fn submit(&self, external_id: &str, customer: &str, body: &str) -> String {
+        let (status, v) = self
+            .post("/v1/tickets", serde_json::json!({ "external_id": external_id, "customer": { "id": customer, "name": "Sam Rivera" }, "body": body }))
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+        v["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Polls the ticket until it is decided (no fixed sleeps: a deadline and a short interval).
+    pub async fn decided(&self, id: &str) -> Value {
+        wait_decided(&self.client, &self.url, id).await
+    }
+}
+
+pub async fn decode(r: reqwest::Response) -> (StatusCode, Value) {
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+pub async fn wait_decided(client: &reqwest::Client, url: &str, id: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let r = client.get(format!("{url}/v1/tickets/{id}")).send().await.unwrap();
+        let (status, v) = decode(r).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        if v["status"] != "received" {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "ticket {id} was not decided in time");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub fn reason_codes(ticket: &Value) -> Vec<String> {
+    ticket["decision"]["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap().to_owned()).collect()
+}

@@ -1,0 +1,154 @@
+//! Durability: SIGKILL the real `kindly` binary in the middle of a burst of 200 accepted tickets,
+//! start it again on the same data directory, and check that every accepted ticket ends answered
+//! or handed off exactly once, with the queue, decisions and index intact.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use kindly_core::TicketStore;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+struct Server {
+    child: Child,
+    url: String,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// Starts `kindly serve` on port 0 and reads the bound address from its log.
+    fn start(data_dir: &Path) -> Self {
+        let root = common::root();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kindly"))
+            .arg("serve")
+            .current_dir(&root)
+            .env("KINDLY__DATA__DIR", data_dir)
+            .env("KINDLY__SERVER__BIND", "127.0.0.1:0")
+            .env("KINDLY__WORKER__POLL_INTERVAL_MS", "100")
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting kindly");
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let url = loop {
+            let line = lines.next().expect("kindly exited before listening").unwrap();
+            log.lock().unwrap().push(line.clone());
+            if let Some(addr) = line.split("addr=").nth(1) {
+                break format!("http://{}", addr.split_whitespace().next().unwrap());
+            }
+            assert!(Instant::now() < deadline, "kindly did not start listening");
+        };
+        // Keep draining the log so the server never blocks on a full pipe.
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Self { child, url, log }
+    }
+
+    fn kill(mut self) {
+        self.child.kill().unwrap(); // SIGKILL on unix
+        self.child.wait().unwrap();
+    }
+
+    fn terminate(mut self) {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+        let exit = self.child.wait().unwrap();
+        assert!(exit.success(), "kindly did not shut down cleanly: {exit:?}\n{}", self.log.lock().unwrap().join("\n"));
+    }
+}
+
+const TEXTS: [&str; 6] = [
+    "How do I reset my password for the Lumo app?",
+    "Where is my parcel? I ordered a Lumo Air last week.",
+    "My mum passed away and I need to cancel her Lumo Plus subscription.",
+    "The filter light on my purifier is red, what does it mean?",
+    "I was charged twice for my order. I will take legal action!",
+    "Can I use the Lumo Cam with a solar panel?",
+];
+
+async fn get(client: &reqwest::Client, url: &str) -> Value {
+    let r = client.get(url).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_burst_loses_nothing_and_decides_each_ticket_once() {
+    let dir = common::data_dir();
+    let client = reqwest::Client::new();
+    let server = Server::start(dir.path());
+    let points_before = get(&client, &format!("{}/readyz", server.url)).await["index_points"].as_u64().unwrap();
+
+    // A burst of 200 tickets, 16 in flight at a time; every one must be accepted.
+    let url = server.url.clone();
+    let ids: Vec<String> = futures::stream::iter(0..200)
+        .map(|n| {
+            let (client, url) = (client.clone(), url.clone());
+            async move {
+                let body = json!({ "external_id": format!("burst-{n}"), "customer": { "id": format!("c-{n}") }, "body": TEXTS[n % TEXTS.len()] });
+                let r = client.post(format!("{url}/v1/tickets")).json(&body).send().await.unwrap();
+                assert_eq!(r.status(), StatusCode::ACCEPTED);
+                r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+            }
+        })
+        .buffered(16)
+        .collect()
+        .await;
+
+    // Kill as soon as triage is under way.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    'wait: loop {
+        for id in &ids {
+            if get(&client, &format!("{url}/v1/tickets/{id}")).await["status"] != "received" {
+                break 'wait;
+            }
+        }
+        assert!(Instant::now() < deadline, "nothing was triaged");
+    }
+    server.kill();
+
+    // The kill really came mid-burst: some accepted tickets were still waiting.
+    let store = kindly_store::SqliteStore::open(&dir.path().join("kindly.db")).await.unwrap();
+    let waiting = store.backlog().await.unwrap();
+    store.close().await;
+    assert!(waiting > 0, "every ticket was done before the kill; the test proved nothing");
+
+    let server = Server::start(dir.path());
+    let url = server.url.clone();
+    for id in &ids {
+        let t = common::wait_decided(&client, &url, id).await;
+        let decisions = t["decisions"].as_array().unwrap().len();
+        let handoffs = t["handoffs"].as_array().unwrap().len();
+        let answers = t["messages"].as_array().unwrap().iter().filter(|m| m["author"] == "kindly").count();
+        assert_eq!(decisions, 1, "ticket {id} decided {decisions} times");
+        match t["status"].as_str().unwrap() {
+            "answered" => assert_eq!((answers, handoffs), (1, 0), "{t:#}"),
+            "handed_off" => assert_eq!((answers, handoffs), (0, 1), "{t:#}"),
+            other => panic!("ticket {id} ended {other}"),
+        }
+    }
+    let queue = get(&client, &format!("{url}/v1/handoffs?limit=1000")).await;
+    let handed_off = queue["handoffs"].as_array().unwrap().len();
+    assert!(handed_off > 0 && handed_off < 200, "{handed_off} handoffs");
+    assert_eq!(get(&client, &format!("{url}/readyz")).await["index_points"].as_u64().unwrap(), points_before);
+
+    // A clean stop (SIGTERM), then SQLite's own check of the file.
+    server.terminate();
+    let store = kindly_store::SqliteStore::open(&dir.path().join("kindly.db")).await.unwrap();
+    store.integrity_check().await.unwrap();
+    assert_eq!(store.backlog().await.unwrap(), 0);
+}

@@ -14,16 +14,18 @@ pub mod sensitivity;
 pub mod ticket;
 
 pub use decision::{Decision, Evidence, HandoffReason, IntentScore, Outcome, Priority, Reason, SlaPolicy};
-pub use policy::PolicySettings;
 pub use error::{BoxError, EmbedError, ErrorKind, IndexError, StoreError, ValidationError};
 pub use knowledge::{
-    Article, ArticleStatus, KnowledgeHit, KnowledgeRef, LifecycleStage, Point, PointKind,
-    PointStatus, ScoredPoint, SearchFilter, Source,
+    Article, ArticleStatus, KnowledgeHit, KnowledgeRef, LifecycleStage, Point, PointKind, PointStatus,
+    ScoredPoint, SearchFilter, Source,
 };
+pub use policy::PolicySettings;
 pub use ports::{
     ArticleWrite, Embedder, Inserted, KnowledgeStore, PointStore, QueueStore, RecordStore, TicketStore,
     TriageRecord, VectorIndex,
 };
 pub use queue::{Handoff, HandoffContext, HandoffId, HandoffStatus, NewResolution, QueueFilter, Resolution};
 pub use sensitivity::{SensitiveCategory, SensitivitySignal};
-pub use ticket::{Author, Customer, Message, NewMessage, NewTicket, Ticket, TicketId, TicketStatus, TicketSummary};
+pub use ticket::{
+    Author, Customer, Message, NewMessage, NewTicket, Ticket, TicketId, TicketStatus, TicketSummary,
+};

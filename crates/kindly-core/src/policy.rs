@@ -27,12 +27,22 @@ pub struct PolicySettings {
 
 impl Default for PolicySettings {
     fn default() -> Self {
-        Self { min_intent_confidence: 0.5, min_knowledge_score: 0.6, min_margin: 0.03, repeat_contact_count: 2 }
+        Self {
+            min_intent_confidence: 0.5,
+            min_knowledge_score: 0.6,
+            min_margin: 0.03,
+            repeat_contact_count: 2,
+        }
     }
 }
 
 /// Decides a ticket's fate from its evidence. Pure: same evidence, same decision.
-pub fn decide(ticket_id: TicketId, mut evidence: Evidence, settings: &PolicySettings, now: DateTime<Utc>) -> Decision {
+pub fn decide(
+    ticket_id: TicketId,
+    mut evidence: Evidence,
+    settings: &PolicySettings,
+    now: DateTime<Utc>,
+) -> Decision {
     evidence.intent_threshold = settings.min_intent_confidence;
     evidence.knowledge_threshold = settings.min_knowledge_score;
     evidence.margin_threshold = settings.min_margin;
@@ -46,7 +56,11 @@ pub fn decide(ticket_id: TicketId, mut evidence: Evidence, settings: &PolicySett
     let (outcome, rule, summary) = match (reasons.is_empty(), best) {
         (true, Some(best)) => {
             let summary = answer_summary(&evidence, best, settings);
-            (Outcome::Answer { knowledge: best.reference.clone() }, "answer.all_checks_passed".to_owned(), summary)
+            (
+                Outcome::Answer { knowledge: best.reference.clone() },
+                "answer.all_checks_passed".to_owned(),
+                summary,
+            )
         }
         _ => {
             let priority = Priority::for_reasons(&reasons);
@@ -60,81 +74,120 @@ pub fn decide(ticket_id: TicketId, mut evidence: Evidence, settings: &PolicySett
 
 fn sensitive_reasons(evidence: &Evidence, reasons: &mut Vec<Reason>) {
     for s in evidence.sensitivity.iter().filter(|s| s.flagged()) {
-        push(reasons, s.category.reason(), format!(
-            "{} {:.2} ≥ {:.2} (like \"{}\")",
-            s.category.reason().code(),
-            s.score,
-            s.threshold,
-            s.exemplar
-        ));
+        push(
+            reasons,
+            s.category.reason(),
+            format!(
+                "{} {:.2} ≥ {:.2} (like \"{}\")",
+                s.category.reason().code(),
+                s.score,
+                s.threshold,
+                s.exemplar
+            ),
+        );
     }
 }
 
 fn context_reasons(evidence: &Evidence, settings: &PolicySettings, reasons: &mut Vec<Reason>) {
     if evidence.recent_contacts >= settings.repeat_contact_count {
-        push(reasons, HandoffReason::RepeatContact, format!(
-            "repeat_contact: {} earlier tickets in the window ≥ {}",
-            evidence.recent_contacts, settings.repeat_contact_count
-        ));
+        push(
+            reasons,
+            HandoffReason::RepeatContact,
+            format!(
+                "repeat_contact: {} earlier tickets in the window ≥ {}",
+                evidence.recent_contacts, settings.repeat_contact_count
+            ),
+        );
     }
     if evidence.open_handoffs > 0 {
-        push(reasons, HandoffReason::OpenHandoff, format!(
-            "open_handoff: the customer already has {} ticket(s) with a person",
-            evidence.open_handoffs
-        ));
+        push(
+            reasons,
+            HandoffReason::OpenHandoff,
+            format!(
+                "open_handoff: the customer already has {} ticket(s) with a person",
+                evidence.open_handoffs
+            ),
+        );
     }
 }
 
 fn intent_reasons(evidence: &Evidence, settings: &PolicySettings, reasons: &mut Vec<Reason>) {
     match &evidence.intent {
-        None => push(reasons, HandoffReason::LowIntentConfidence, "low_intent_confidence: no intent recognised".into()),
+        None => push(
+            reasons,
+            HandoffReason::LowIntentConfidence,
+            "low_intent_confidence: no intent recognised".into(),
+        ),
         Some(i) if i.confidence < settings.min_intent_confidence => push(
             reasons,
             HandoffReason::LowIntentConfidence,
-            format!("low_intent_confidence: intent {} {:.2} < {:.2}", i.intent, i.confidence, settings.min_intent_confidence),
+            format!(
+                "low_intent_confidence: intent {} {:.2} < {:.2}",
+                i.intent, i.confidence, settings.min_intent_confidence
+            ),
         ),
         Some(_) => {}
     }
 }
 
 /// Checks the approved knowledge; returns the best approved hit when it is good enough to use.
-fn knowledge_reasons<'a>(evidence: &'a Evidence, settings: &PolicySettings, reasons: &mut Vec<Reason>) -> Option<&'a KnowledgeHit> {
+fn knowledge_reasons<'a>(
+    evidence: &'a Evidence,
+    settings: &PolicySettings,
+    reasons: &mut Vec<Reason>,
+) -> Option<&'a KnowledgeHit> {
     let mut approved = evidence.knowledge.iter().filter(|k| k.status == PointStatus::Approved);
     let Some(best) = approved.next() else {
-        push(reasons, HandoffReason::NoKnowledgeMatch, "no_knowledge_match: no approved knowledge found".into());
+        push(
+            reasons,
+            HandoffReason::NoKnowledgeMatch,
+            "no_knowledge_match: no approved knowledge found".into(),
+        );
         return None;
     };
     if best.score < settings.min_knowledge_score {
-        push(reasons, HandoffReason::NoKnowledgeMatch, format!(
-            "no_knowledge_match: best {} {:.2} < {:.2}",
-            best.reference, best.score, settings.min_knowledge_score
-        ));
+        push(
+            reasons,
+            HandoffReason::NoKnowledgeMatch,
+            format!(
+                "no_knowledge_match: best {} {:.2} < {:.2}",
+                best.reference, best.score, settings.min_knowledge_score
+            ),
+        );
         return None;
     }
     if let Some(intent) = &evidence.intent
         && !best.intents.is_empty()
         && !best.intents.contains(&intent.intent)
     {
-        push(reasons, HandoffReason::KnowledgeIntentMismatch, format!(
-            "knowledge_intent_mismatch: {} is about {}, the ticket looks like {}",
-            best.reference,
-            best.intents.join(", "),
-            intent.intent
-        ));
+        push(
+            reasons,
+            HandoffReason::KnowledgeIntentMismatch,
+            format!(
+                "knowledge_intent_mismatch: {} is about {}, the ticket looks like {}",
+                best.reference,
+                best.intents.join(", "),
+                intent.intent
+            ),
+        );
     }
     let rival = approved.find(|k| k.intents.iter().all(|i| !best.intents.contains(i)));
     if let Some(rival) = rival
         && best.score - rival.score < settings.min_margin
     {
-        push(reasons, HandoffReason::AmbiguousKnowledge, format!(
-            "ambiguous_knowledge: {} {:.2} vs {} {:.2}, margin {:.2} < {:.2}",
-            best.reference,
-            best.score,
-            rival.reference,
-            rival.score,
-            best.score - rival.score,
-            settings.min_margin
-        ));
+        push(
+            reasons,
+            HandoffReason::AmbiguousKnowledge,
+            format!(
+                "ambiguous_knowledge: {} {:.2} vs {} {:.2}, margin {:.2} < {:.2}",
+                best.reference,
+                best.score,
+                rival.reference,
+                rival.score,
+                best.score - rival.score,
+                settings.min_margin
+            ),
+        );
     }
     Some(best)
 }
@@ -148,7 +201,10 @@ fn push(reasons: &mut Vec<Reason>, code: HandoffReason, detail: String) {
 fn rule_family(first: Option<HandoffReason>) -> &'static str {
     use HandoffReason::*;
     match first {
-        Some(SafetyOrInjury | LegalThreat | Bereavement | Vulnerability | AngerOrFrustration | HumanRequested | ChurnRisk) => "sensitive",
+        Some(
+            SafetyOrInjury | LegalThreat | Bereavement | Vulnerability | AngerOrFrustration | HumanRequested
+            | ChurnRisk,
+        ) => "sensitive",
         Some(RepeatContact | OpenHandoff | CustomerFollowUp) => "customer_context",
         Some(LowIntentConfidence) => "intent",
         Some(NoKnowledgeMatch | AmbiguousKnowledge | KnowledgeIntentMismatch) => "knowledge",
@@ -208,7 +264,10 @@ mod tests {
     fn routine() -> Evidence {
         Evidence {
             intent: Some(IntentScore { intent: "track_order".into(), confidence: 0.9 }),
-            knowledge: vec![hit("kb-1", "track_order", 0.82, PointStatus::Approved), hit("kb-2", "refund", 0.5, PointStatus::Approved)],
+            knowledge: vec![
+                hit("kb-1", "track_order", 0.82, PointStatus::Approved),
+                hit("kb-2", "refund", 0.5, PointStatus::Approved),
+            ],
             ..Evidence::default()
         }
     }
@@ -227,30 +286,58 @@ mod tests {
         type Case = (&'static str, fn(&mut Evidence), Vec<HandoffReason>);
         let cases: Vec<Case> = vec![
             ("routine question is answered", |_| {}, vec![]),
-            ("bereavement beats a perfect match", |e| e.sensitivity.push(signal(SensitiveCategory::Bereavement, 0.8)), vec![Bereavement]),
-            ("an unflagged signal changes nothing", |e| e.sensitivity.push(signal(SensitiveCategory::LegalThreat, 0.3)), vec![]),
+            (
+                "bereavement beats a perfect match",
+                |e| e.sensitivity.push(signal(SensitiveCategory::Bereavement, 0.8)),
+                vec![Bereavement],
+            ),
+            (
+                "an unflagged signal changes nothing",
+                |e| e.sensitivity.push(signal(SensitiveCategory::LegalThreat, 0.3)),
+                vec![],
+            ),
             ("repeat contact", |e| e.recent_contacts = 2, vec![RepeatContact]),
-            ("repeat contact named and counted is reported once", |e| {
-                e.recent_contacts = 3;
-                e.sensitivity.push(signal(SensitiveCategory::RepeatedContact, 0.9));
-            }, vec![RepeatContact]),
+            (
+                "repeat contact named and counted is reported once",
+                |e| {
+                    e.recent_contacts = 3;
+                    e.sensitivity.push(signal(SensitiveCategory::RepeatedContact, 0.9));
+                },
+                vec![RepeatContact],
+            ),
             ("open handoff", |e| e.open_handoffs = 1, vec![OpenHandoff]),
             ("low confidence", |e| e.intent.as_mut().unwrap().confidence = 0.2, vec![LowIntentConfidence]),
             ("no intent", |e| e.intent = None, vec![LowIntentConfidence]),
             ("weak knowledge", |e| e.knowledge[0].score = 0.4, vec![NoKnowledgeMatch]),
             ("no knowledge", |e| e.knowledge.clear(), vec![NoKnowledgeMatch]),
-            ("only a candidate matches", |e| e.knowledge[0].status = PointStatus::Candidate, vec![NoKnowledgeMatch]),
-            ("knowledge about another intent", |e| e.knowledge[0].intents = vec!["refund".into()], vec![KnowledgeIntentMismatch]),
+            (
+                "only a candidate matches",
+                |e| e.knowledge[0].status = PointStatus::Candidate,
+                vec![NoKnowledgeMatch],
+            ),
+            (
+                "knowledge about another intent",
+                |e| e.knowledge[0].intents = vec!["refund".into()],
+                vec![KnowledgeIntentMismatch],
+            ),
             ("two different answers too close", |e| e.knowledge[1].score = 0.81, vec![AmbiguousKnowledge]),
-            ("close hits for the same intent are fine", |e| {
-                e.knowledge[1].score = 0.81;
-                e.knowledge[1].intents = vec!["track_order".into()];
-            }, vec![]),
-            ("every reason is reported", |e| {
-                e.sensitivity.push(signal(SensitiveCategory::SafetyOrInjury, 0.7));
-                e.intent = None;
-                e.open_handoffs = 2;
-            }, vec![SafetyOrInjury, OpenHandoff, LowIntentConfidence]),
+            (
+                "close hits for the same intent are fine",
+                |e| {
+                    e.knowledge[1].score = 0.81;
+                    e.knowledge[1].intents = vec!["track_order".into()];
+                },
+                vec![],
+            ),
+            (
+                "every reason is reported",
+                |e| {
+                    e.sensitivity.push(signal(SensitiveCategory::SafetyOrInjury, 0.7));
+                    e.intent = None;
+                    e.open_handoffs = 2;
+                },
+                vec![SafetyOrInjury, OpenHandoff, LowIntentConfidence],
+            ),
         ];
         let settings = PolicySettings::default();
         for (name, tweak, expected) in cases {
@@ -266,7 +353,10 @@ mod tests {
     fn answer_explains_the_numbers() {
         let d = decide(TicketId::new(), routine(), &PolicySettings::default(), Utc::now());
         assert_eq!(d.rule, "answer.all_checks_passed");
-        assert_eq!(d.summary, "answered: intent track_order 0.90 ≥ 0.50; best article kb-1 0.82 ≥ 0.60; no sensitivity flags");
+        assert_eq!(
+            d.summary,
+            "answered: intent track_order 0.90 ≥ 0.50; best article kb-1 0.82 ≥ 0.60; no sensitivity flags"
+        );
     }
 
     #[test]

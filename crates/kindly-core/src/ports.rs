@@ -35,7 +35,12 @@ pub trait Embedder: Send + Sync {
 pub trait VectorIndex: Send + Sync {
     async fn replace(&self, source: Source, ref_id: &str, points: Vec<Point>) -> Result<(), IndexError>;
     async fn remove(&self, source: Source, ref_id: &str) -> Result<usize, IndexError>;
-    async fn search(&self, query: Vec<f32>, limit: usize, filter: SearchFilter) -> Result<Vec<ScoredPoint>, IndexError>;
+    async fn search(
+        &self,
+        query: Vec<f32>,
+        limit: usize,
+        filter: SearchFilter,
+    ) -> Result<Vec<ScoredPoint>, IndexError>;
     /// How many points the index holds.
     async fn len(&self) -> Result<usize, IndexError>;
 }
@@ -83,9 +88,19 @@ pub trait TicketStore: Send + Sync {
     async fn messages(&self, id: TicketId) -> Result<Vec<Message>, StoreError>;
     async fn decisions(&self, id: TicketId) -> Result<Vec<Decision>, StoreError>;
     /// The customer's tickets other than `except`, newest first.
-    async fn customer_tickets(&self, customer_id: &str, except: TicketId, limit: u32) -> Result<Vec<TicketSummary>, StoreError>;
+    async fn customer_tickets(
+        &self,
+        customer_id: &str,
+        except: TicketId,
+        limit: u32,
+    ) -> Result<Vec<TicketSummary>, StoreError>;
     /// How many of the customer's other tickets arrived since `since`.
-    async fn recent_contacts(&self, customer_id: &str, except: TicketId, since: DateTime<Utc>) -> Result<u32, StoreError>;
+    async fn recent_contacts(
+        &self,
+        customer_id: &str,
+        except: TicketId,
+        since: DateTime<Utc>,
+    ) -> Result<u32, StoreError>;
     /// Writes triage's outcome atomically, only if the ticket is still `received`. Returns
     /// `false` (and writes nothing) when it was already decided: a ticket is decided once.
     async fn record_triage(&self, record: &TriageRecord) -> Result<bool, StoreError>;
@@ -135,7 +150,8 @@ pub enum ArticleWrite {
 /// indexed, so ingestion is idempotent and an interrupted re-index is finished at start-up.
 #[async_trait]
 pub trait KnowledgeStore: Send + Sync {
-    async fn upsert_article(&self, article: &Article, content_hash: &str) -> Result<ArticleWrite, StoreError>;
+    async fn upsert_article(&self, article: &Article, content_hash: &str)
+    -> Result<ArticleWrite, StoreError>;
     async fn article(&self, id: &str) -> Result<Option<Article>, StoreError>;
     async fn articles(&self) -> Result<Vec<Article>, StoreError>;
     async fn delete_article(&self, id: &str) -> Result<bool, StoreError>;

@@ -277,8 +277,8 @@ mod tests {
     #[test]
     fn validation_trims_and_defaults() {
         let now = Utc::now();
-        let t = NewTicket::validate(" x-1 ", customer("c1"), Some("  "), "  hi there ", None, None, now)
-            .unwrap();
+        let t =
+            NewTicket::validate(" x-1 ", customer("c1"), Some("  "), "  hi there ", None, None, now).unwrap();
         assert_eq!(t.external_id, "x-1");
         assert_eq!(t.subject, None);
         assert_eq!(t.body, "hi there");

@@ -7,7 +7,9 @@
 use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
-use kindly_core::{IndexError, Point, PointKind, PointStatus, PointStore, ScoredPoint, SearchFilter, Source, VectorIndex};
+use kindly_core::{
+    IndexError, Point, PointKind, PointStatus, PointStore, ScoredPoint, SearchFilter, Source, VectorIndex,
+};
 use simsimd::SpatialSimilarity;
 
 /// A point's payload, kept beside its row in the matrix.
@@ -121,7 +123,8 @@ impl ExactIndex {
     /// come from another model, and mixing them would make every score meaningless.
     pub async fn load(store: Arc<dyn PointStore>, dim: usize) -> Result<Self, IndexError> {
         let points = store.load_points().await?;
-        let mut matrix = Matrix { dim, vectors: Vec::with_capacity(points.len() * dim), payloads: Vec::new() };
+        let mut matrix =
+            Matrix { dim, vectors: Vec::with_capacity(points.len() * dim), payloads: Vec::new() };
         for p in points {
             check_dim(dim, &p.vector)?;
             matrix.push(p);
@@ -167,7 +170,12 @@ impl VectorIndex for ExactIndex {
         Ok(stored.max(in_memory))
     }
 
-    async fn search(&self, query: Vec<f32>, limit: usize, filter: SearchFilter) -> Result<Vec<ScoredPoint>, IndexError> {
+    async fn search(
+        &self,
+        query: Vec<f32>,
+        limit: usize,
+        filter: SearchFilter,
+    ) -> Result<Vec<ScoredPoint>, IndexError> {
         check_dim(self.dim(), &query)?;
         let matrix = Arc::clone(&self.matrix);
         tokio::task::spawn_blocking(move || {
@@ -216,7 +224,8 @@ mod tests {
         let hits = m.search(&[0.0, 1.0], 10, SearchFilter::default());
         assert_eq!(hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), ["c", "b", "a"]);
         assert!((hits[1].score - 0.8).abs() < 1e-6);
-        let approved = m.search(&[0.0, 1.0], 1, SearchFilter { status: Some(PointStatus::Approved), source: None });
+        let approved =
+            m.search(&[0.0, 1.0], 1, SearchFilter { status: Some(PointStatus::Approved), source: None });
         assert_eq!(approved.len(), 1);
         assert_eq!(approved[0].id, "b");
     }
@@ -225,7 +234,12 @@ mod tests {
     fn removing_rows_keeps_vectors_aligned_with_payloads() {
         let mut m = Matrix { dim: 4, ..Default::default() };
         for id in ["a", "bb", "ccc", "dddd"] {
-            m.push(payload(id, Source::Article, if id.len() % 2 == 0 { "even" } else { "odd" }, PointStatus::Approved));
+            m.push(payload(
+                id,
+                Source::Article,
+                if id.len() % 2 == 0 { "even" } else { "odd" },
+                PointStatus::Approved,
+            ));
         }
         assert_eq!(m.remove_where(|p| p.ref_id == "odd"), 2);
         for (row, p) in m.payloads.iter().enumerate() {

@@ -27,17 +27,32 @@ async fn replace_is_idempotent_durable_and_removes_stale_points() {
     let store = Arc::new(SqliteStore::open(&path).await.unwrap());
     let index = ExactIndex::load(store.clone(), 3).await.unwrap();
 
-    let first = vec![point("kb-1", 0, [1., 0., 0.], PointStatus::Approved), point("kb-1", 1, [0., 1., 0.], PointStatus::Approved)];
+    let first = vec![
+        point("kb-1", 0, [1., 0., 0.], PointStatus::Approved),
+        point("kb-1", 1, [0., 1., 0.], PointStatus::Approved),
+    ];
     index.replace(Source::Article, "kb-1", first.clone()).await.unwrap();
     index.replace(Source::Article, "kb-1", first).await.unwrap();
-    index.replace(Source::Article, "kb-2", vec![point("kb-2", 0, [0., 0., 1.], PointStatus::Candidate)]).await.unwrap();
+    index
+        .replace(Source::Article, "kb-2", vec![point("kb-2", 0, [0., 0., 1.], PointStatus::Candidate)])
+        .await
+        .unwrap();
     assert_eq!(index.len().await.unwrap(), 3);
 
     // The article shrank to one point: the other goes away.
-    index.replace(Source::Article, "kb-1", vec![point("kb-1", 0, [0.6, 0.8, 0.], PointStatus::Approved)]).await.unwrap();
+    index
+        .replace(Source::Article, "kb-1", vec![point("kb-1", 0, [0.6, 0.8, 0.], PointStatus::Approved)])
+        .await
+        .unwrap();
     assert_eq!(index.len().await.unwrap(), 2);
 
-    let wrong = index.replace(Source::Article, "kb-3", vec![Point { vector: vec![1.0; 4], ..point("kb-3", 0, [0.; 3], PointStatus::Approved) }]).await;
+    let wrong = index
+        .replace(
+            Source::Article,
+            "kb-3",
+            vec![Point { vector: vec![1.0; 4], ..point("kb-3", 0, [0.; 3], PointStatus::Approved) }],
+        )
+        .await;
     assert!(wrong.is_err());
 
     // A fresh process sees the same thing.

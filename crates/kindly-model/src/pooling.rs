@@ -94,7 +94,8 @@ mod tests {
         assert_eq!(cfg.mode().unwrap(), Pooling::Mean);
         assert!(PoolingConfig::default().mode().is_err());
         let both: PoolingConfig =
-            serde_json::from_str(r#"{"pooling_mode_mean_tokens": true, "pooling_mode_cls_token": true}"#).unwrap();
+            serde_json::from_str(r#"{"pooling_mode_mean_tokens": true, "pooling_mode_cls_token": true}"#)
+                .unwrap();
         assert!(both.mode().is_err());
     }
 

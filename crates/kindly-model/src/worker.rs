@@ -76,7 +76,10 @@ impl ModelWorker {
                     let _ = ready_tx.send(Err(e));
                 }
             })
-            .map_err(|e| ModelError::Load { path: Default::default(), message: format!("cannot start thread: {e}") })?;
+            .map_err(|e| ModelError::Load {
+                path: Default::default(),
+                message: format!("cannot start thread: {e}"),
+            })?;
         let (dimension, max_tokens, id) = ready_rx.recv().map_err(|_| ModelError::Load {
             path: Default::default(),
             message: "model thread died while loading".into(),

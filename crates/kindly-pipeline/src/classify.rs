@@ -65,7 +65,10 @@ impl SensitivityExemplars {
                     return Err(err(format!("{}: exemplars must not be empty", category.reason().code())));
                 }
                 Some(c) if !(0.0..=1.0).contains(&c.threshold) => {
-                    return Err(err(format!("{}: threshold must be between 0 and 1", category.reason().code())));
+                    return Err(err(format!(
+                        "{}: threshold must be between 0 and 1",
+                        category.reason().code()
+                    )));
                 }
                 Some(_) => {}
             }
@@ -146,12 +149,16 @@ pub(crate) fn vote(neighbours: &[(String, f32)], temperature: f32) -> Option<Int
         *weights.entry(intent).or_default() += ((score - best) / temperature).exp();
     }
     let total: f32 = weights.values().sum();
-    let (intent, weight) = weights.into_iter().max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(a.0)))?;
+    let (intent, weight) =
+        weights.into_iter().max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(a.0)))?;
     Some(IntentScore { intent: intent.to_owned(), confidence: weight / total })
 }
 
 impl Pipeline {
-    pub(crate) async fn classify_vectors(&self, vectors: &TicketVectors) -> Result<Classification, PipelineError> {
+    pub(crate) async fn classify_vectors(
+        &self,
+        vectors: &TicketVectors,
+    ) -> Result<Classification, PipelineError> {
         let vector = &vectors.whole;
         let filter = SearchFilter { source: None, status: Some(PointStatus::Approved) };
         // Unlabelled points (body chunks) do not vote: fetch enough to find k labelled ones.
@@ -161,9 +168,9 @@ impl Pipeline {
             nearest.into_iter().filter_map(|p| p.intent.map(|i| (i, p.score))).take(k).collect();
         Ok(Classification {
             intent: vote(&labelled, self.settings.intent_temperature),
-            sensitivity: self.sensitivity.score(
-                std::iter::once(vector.as_slice()).chain(vectors.sentences.iter().map(Vec::as_slice)),
-            ),
+            sensitivity: self
+                .sensitivity
+                .score(std::iter::once(vector.as_slice()).chain(vectors.sentences.iter().map(Vec::as_slice))),
         })
     }
 }

@@ -4,8 +4,8 @@
 use chrono::Utc;
 use kindly_core::queue::HandoffContext;
 use kindly_core::{
-    Author, Decision, Evidence, HandoffId, HandoffReason, Message, NewMessage, Outcome, Priority, Reason, TicketId,
-    TicketStatus, ticket,
+    Author, Decision, Evidence, HandoffId, HandoffReason, Message, NewMessage, Outcome, Priority, Reason,
+    TicketId, TicketStatus, ticket,
 };
 use serde::Serialize;
 
@@ -24,9 +24,11 @@ pub struct FollowUp {
 impl Pipeline {
     pub async fn follow_up(&self, id: TicketId, body: &str) -> Result<FollowUp, PipelineError> {
         let body = ticket::required_text("body", body)?;
-        let ticket = self.store.ticket(id).await?.ok_or_else(|| PipelineError::NotFound(format!("ticket {id}")))?;
+        let ticket =
+            self.store.ticket(id).await?.ok_or_else(|| PipelineError::NotFound(format!("ticket {id}")))?;
         let now = Utc::now();
-        let message = NewMessage { ticket_id: id, author: Author::Customer, author_name: None, body, created_at: now };
+        let message =
+            NewMessage { ticket_id: id, author: Author::Customer, author_name: None, body, created_at: now };
         let after = match ticket.status {
             TicketStatus::Answered => "an automatic answer",
             TicketStatus::Resolved => "a person resolved the ticket",
@@ -52,6 +54,11 @@ impl Pipeline {
         let handoff = self.handoff_item(&ticket, &decision, HandoffContext::default(), None).await;
         let message = self.store.add_follow_up(&message, ticket.status, Some((&decision, &handoff))).await?;
         metrics::counter!("kindly_reopened_total", "after" => ticket.status.as_str()).increment(1);
-        Ok(FollowUp { message, reopened: true, handoff_id: Some(handoff.id), status: TicketStatus::HandedOff })
+        Ok(FollowUp {
+            message,
+            reopened: true,
+            handoff_id: Some(handoff.id),
+            status: TicketStatus::HandedOff,
+        })
     }
 }

@@ -61,7 +61,10 @@ struct FrontMatter {
 /// Parses one article file: TOML front matter between `+++` lines, then the Markdown body.
 pub fn parse_article(text: &str, now: DateTime<Utc>) -> Result<Article, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let rest = text.trim_start().strip_prefix("+++").ok_or("must start with TOML front matter between `+++` lines")?;
+    let rest = text
+        .trim_start()
+        .strip_prefix("+++")
+        .ok_or("must start with TOML front matter between `+++` lines")?;
     let end = rest.find("\n+++").ok_or("front matter is not closed by a `+++` line")?;
     let fm: FrontMatter = toml::from_str(&rest[..end]).map_err(|e| format!("front matter: {e}"))?;
     let body = rest[end + 4..].trim_start_matches(['\r', '\n']).trim_end().to_owned();
@@ -137,7 +140,11 @@ fn chunks(body: &str) -> Vec<String> {
 }
 
 impl KnowledgeBase {
-    pub fn new(store: Arc<dyn RecordStore>, index: Arc<dyn VectorIndex>, embedder: Arc<dyn Embedder>) -> Self {
+    pub fn new(
+        store: Arc<dyn RecordStore>,
+        index: Arc<dyn VectorIndex>,
+        embedder: Arc<dyn Embedder>,
+    ) -> Self {
         Self { store, index, embedder }
     }
 
@@ -145,7 +152,8 @@ impl KnowledgeBase {
     /// that a new model re-indexes everything and an unchanged article is left alone.
     fn content_hash(&self, a: &Article) -> String {
         let mut h = Sha256::new();
-        let canonical = serde_json::json!([a.id, a.title, a.intents, a.questions, a.tags, a.stage, a.status, a.body]);
+        let canonical =
+            serde_json::json!([a.id, a.title, a.intents, a.questions, a.tags, a.stage, a.status, a.body]);
         h.update(canonical.to_string().as_bytes());
         h.update(self.embedder.model_id().as_bytes());
         format!("{:x}", h.finalize())
@@ -217,7 +225,11 @@ impl KnowledgeBase {
     /// Makes the knowledge base exactly the `kb-*.md` files of `dir`: every file is parsed and
     /// checked first (nothing is written if one is wrong), then each article is upserted and
     /// indexed, and articles whose file is gone are removed.
-    pub async fn ingest_dir(&self, dir: &Path, progress: &ProgressBar) -> Result<IngestReport, PipelineError> {
+    pub async fn ingest_dir(
+        &self,
+        dir: &Path,
+        progress: &ProgressBar,
+    ) -> Result<IngestReport, PipelineError> {
         let articles = read_dir(dir, Utc::now())?;
         progress.set_length(articles.len() as u64);
         let mut report = IngestReport::default();
@@ -245,7 +257,8 @@ impl KnowledgeBase {
 
 /// Reads and checks every `kb-*.md` file in `dir`, sorted by name.
 fn read_dir(dir: &Path, now: DateTime<Utc>) -> Result<Vec<Article>, PipelineError> {
-    let err = |path: &Path, message: String| PipelineError::Knowledge { path: path.display().to_string(), message };
+    let err =
+        |path: &Path, message: String| PipelineError::Knowledge { path: path.display().to_string(), message };
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| err(dir, e.to_string()))?
         .filter_map(Result::ok)

@@ -3,9 +3,7 @@
 //! indexed as candidates, shown to agents as similar cases and never sent automatically.
 
 use chrono::Utc;
-use kindly_core::{
-    HandoffId, NewResolution, Point, PointKind, PointStatus, Resolution, Source, ticket,
-};
+use kindly_core::{HandoffId, NewResolution, Point, PointKind, PointStatus, Resolution, Source, ticket};
 
 use crate::{Pipeline, PipelineError};
 
@@ -29,7 +27,8 @@ impl Pipeline {
             resolved_at: Utc::now(),
         };
         let stored = self.store.resolve(&resolution).await?;
-        metrics::counter!("kindly_resolutions_total", "reusable" => if reusable { "true" } else { "false" }).increment(1);
+        metrics::counter!("kindly_resolutions_total", "reusable" => if reusable { "true" } else { "false" })
+            .increment(1);
         if let Err(e) = self.learn(&stored).await {
             tracing::error!(resolution = %stored.id, error = %e, "resolution stored but not yet indexed; will retry at start-up");
         }

@@ -6,8 +6,8 @@ use chrono::{Duration, Utc};
 use kindly_core::ports::TriageRecord;
 use kindly_core::queue::HandoffContext;
 use kindly_core::{
-    Author, Decision, Evidence, Handoff, HandoffId, HandoffStatus, KnowledgeHit, NewMessage, Outcome, SearchFilter,
-    Source, Ticket, TicketId, TicketStatus, policy,
+    Author, Decision, Evidence, Handoff, HandoffId, HandoffStatus, KnowledgeHit, NewMessage, Outcome,
+    SearchFilter, Source, Ticket, TicketId, TicketStatus, policy,
 };
 use tracing::{Instrument, info_span};
 
@@ -90,7 +90,9 @@ impl Pipeline {
         texts.extend(sentences(&text));
         let mut vectors = self.embedder.embed(texts).instrument(info_span!("embed")).await?.into_iter();
         step_seconds("embed", started);
-        let whole = vectors.next().ok_or_else(|| PipelineError::Embed(kindly_core::EmbedError::Model("no vector returned".into())))?;
+        let whole = vectors.next().ok_or_else(|| {
+            PipelineError::Embed(kindly_core::EmbedError::Model("no vector returned".into()))
+        })?;
         Ok(TicketVectors { whole, sentences: vectors.collect() })
     }
 
@@ -124,7 +126,13 @@ impl Pipeline {
     }
 
     /// The pure policy, fed with everything measured.
-    fn decide(&self, ticket: &Ticket, c: Classification, knowledge: Vec<KnowledgeHit>, customer: CustomerContext) -> Decision {
+    fn decide(
+        &self,
+        ticket: &Ticket,
+        c: Classification,
+        knowledge: Vec<KnowledgeHit>,
+        customer: CustomerContext,
+    ) -> Decision {
         let evidence = Evidence {
             intent: c.intent,
             sensitivity: c.sensitivity,
@@ -144,7 +152,12 @@ impl Pipeline {
     }
 
     /// Writes the decision with its answer or handoff, atomically and at most once.
-    async fn record(&self, ticket: &Ticket, decision: Decision, vector: Option<&[f32]>) -> Result<Decision, PipelineError> {
+    async fn record(
+        &self,
+        ticket: &Ticket,
+        decision: Decision,
+        vector: Option<&[f32]>,
+    ) -> Result<Decision, PipelineError> {
         let record = match &decision.outcome {
             Outcome::Answer { .. } => self.answer(ticket, &decision)?,
             Outcome::Handoff { .. } => self.hand_off(ticket, &decision, vector).await,
@@ -163,13 +176,22 @@ impl Pipeline {
     /// answer: Kindly's reply, rendered from the answer template and the chosen knowledge.
     fn answer(&self, ticket: &Ticket, decision: &Decision) -> Result<TriageRecord, PipelineError> {
         let Outcome::Answer { knowledge } = &decision.outcome else { unreachable!("answer() on a handoff") };
-        let hit = decision.evidence.knowledge.iter().find(|k| &k.reference == knowledge).ok_or_else(|| {
-            PipelineError::NotFound(format!("{knowledge} in the decision's evidence"))
-        })?;
+        let hit = decision
+            .evidence
+            .knowledge
+            .iter()
+            .find(|k| &k.reference == knowledge)
+            .ok_or_else(|| PipelineError::NotFound(format!("{knowledge} in the decision's evidence")))?;
         let body = self.prompts.answer(ticket, hit, &self.settings.brand)?;
         Ok(TriageRecord {
             intent: decision.evidence.intent.as_ref().map(|i| i.intent.clone()),
-            answer: Some(NewMessage { ticket_id: ticket.id, author: Author::Kindly, author_name: None, body, created_at: decision.decided_at }),
+            answer: Some(NewMessage {
+                ticket_id: ticket.id,
+                author: Author::Kindly,
+                author_name: None,
+                body,
+                created_at: decision.decided_at,
+            }),
             handoff: None,
             decision: decision.clone(),
         })
@@ -179,7 +201,12 @@ impl Pipeline {
     /// cannot be gathered is left out rather than failing the handoff.
     async fn hand_off(&self, ticket: &Ticket, decision: &Decision, vector: Option<&[f32]>) -> TriageRecord {
         let handoff = self.handoff_item(ticket, decision, HandoffContext::default(), vector).await;
-        TriageRecord { intent: handoff.intent.clone(), answer: None, handoff: Some(handoff), decision: decision.clone() }
+        TriageRecord {
+            intent: handoff.intent.clone(),
+            answer: None,
+            handoff: Some(handoff),
+            decision: decision.clone(),
+        }
     }
 
     /// Builds a handoff for `decision`, gathering history, similar cases and a draft.
@@ -190,7 +217,9 @@ impl Pipeline {
         mut context: HandoffContext,
         vector: Option<&[f32]>,
     ) -> Handoff {
-        let Outcome::Handoff { priority } = decision.outcome else { unreachable!("handoff_item() on an answer") };
+        let Outcome::Handoff { priority } = decision.outcome else {
+            unreachable!("handoff_item() on an answer")
+        };
         if context.knowledge.is_empty() {
             context.knowledge = decision.evidence.knowledge.clone();
         }

@@ -29,8 +29,10 @@ impl Prompts {
         env.set_lstrip_blocks(true);
         for name in TEMPLATES {
             let path = dir.join(name);
-            let source = std::fs::read_to_string(&path)
-                .map_err(|e| PipelineError::Prompt { name: path.display().to_string(), message: e.to_string() })?;
+            let source = std::fs::read_to_string(&path).map_err(|e| PipelineError::Prompt {
+                name: path.display().to_string(),
+                message: e.to_string(),
+            })?;
             env.add_template_owned(name, source)
                 .map_err(|e| PipelineError::Prompt { name: name.into(), message: e.to_string() })?;
         }
@@ -47,7 +49,13 @@ impl Prompts {
         self.render("handoff_draft.md.j2", ticket, hit, brand)
     }
 
-    fn render(&self, name: &str, ticket: &Ticket, hit: &KnowledgeHit, brand: &str) -> Result<String, PipelineError> {
+    fn render(
+        &self,
+        name: &str,
+        ticket: &Ticket,
+        hit: &KnowledgeHit,
+        brand: &str,
+    ) -> Result<String, PipelineError> {
         let err = |e: minijinja::Error| PipelineError::Prompt { name: name.into(), message: e.to_string() };
         let first_name = ticket.customer.name.as_deref().and_then(|n| n.split_whitespace().next());
         let rendered = self

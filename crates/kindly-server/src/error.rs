@@ -114,11 +114,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
 
 fn json_rejection(r: JsonRejection) -> ApiError {
     let (code, message) = match &r {
-        JsonRejection::JsonDataError(e) => ("invalid_field", format!("the JSON has the wrong shape: {}", e.body_text())),
-        JsonRejection::JsonSyntaxError(_) => ("invalid_json", "the body is not valid JSON (or not UTF-8)".to_owned()),
-        JsonRejection::MissingJsonContentType(_) => {
-            ("unsupported_media_type", "send the body as JSON with `Content-Type: application/json`".to_owned())
+        JsonRejection::JsonDataError(e) => {
+            ("invalid_field", format!("the JSON has the wrong shape: {}", e.body_text()))
         }
+        JsonRejection::JsonSyntaxError(_) => {
+            ("invalid_json", "the body is not valid JSON (or not UTF-8)".to_owned())
+        }
+        JsonRejection::MissingJsonContentType(_) => (
+            "unsupported_media_type",
+            "send the body as JSON with `Content-Type: application/json`".to_owned(),
+        ),
         JsonRejection::BytesRejection(_) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             ("payload_too_large", "the body is larger than this server accepts".to_owned())
         }
@@ -161,6 +166,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(v)| Self(v))
-            .map_err(|e: QueryRejection| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))
+            .map_err(|e: QueryRejection| {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text())
+            })
     }
 }

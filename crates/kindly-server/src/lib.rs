@@ -64,7 +64,9 @@ impl Kindly {
                 .with_context(|| format!("loading the model from {}", settings.model.dir.display()))?,
         );
         let index = Arc::new(
-            ExactIndex::load(store.clone(), embedder.dimension()).await.context("loading the vector index")?,
+            ExactIndex::load(store.clone(), embedder.dimension())
+                .await
+                .context("loading the vector index")?,
         );
         let exemplars = SensitivityExemplars::load(&settings.knowledge.exemplars)?;
         let sensitivity = Arc::new(SensitivityDetector::new(exemplars, embedder.as_ref()).await?);

@@ -70,7 +70,12 @@ pub struct ModelSettings {
 
 impl Default for ModelSettings {
     fn default() -> Self {
-        Self { dir: "models/all-MiniLM-L6-v2".into(), queue_capacity: 256, max_batch_texts: 64, queue_timeout_ms: 10_000 }
+        Self {
+            dir: "models/all-MiniLM-L6-v2".into(),
+            queue_capacity: 256,
+            max_batch_texts: 64,
+            queue_timeout_ms: 10_000,
+        }
     }
 }
 
@@ -122,8 +127,10 @@ impl Settings {
             }
             figment = figment.merge(Toml::file(file));
         }
-        let settings: Settings =
-            figment.merge(Env::prefixed("KINDLY__").split("__")).extract().map_err(|e| format!("settings: {e}"))?;
+        let settings: Settings = figment
+            .merge(Env::prefixed("KINDLY__").split("__"))
+            .extract()
+            .map_err(|e| format!("settings: {e}"))?;
         settings.validate()?;
         Ok(settings)
     }
@@ -142,7 +149,8 @@ impl Settings {
             ("knowledge.prompts", &self.knowledge.prompts),
         ] {
             if !path.exists() {
-                let hint = if name == "model.dir" { " (run `make model` to fetch the default model)" } else { "" };
+                let hint =
+                    if name == "model.dir" { " (run `make model` to fetch the default model)" } else { "" };
                 return Err(format!("{name}: {} does not exist{hint}", path.display()));
             }
         }
@@ -157,7 +165,10 @@ mod tests {
     #[test]
     fn environment_overrides_file_overrides_defaults() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("kindly.toml", "[server]\nbind = \"127.0.0.1:9000\"\n[worker]\nconcurrency = 2\n")?;
+            jail.create_file(
+                "kindly.toml",
+                "[server]\nbind = \"127.0.0.1:9000\"\n[worker]\nconcurrency = 2\n",
+            )?;
             jail.set_env("KINDLY__WORKER__CONCURRENCY", "7");
             jail.set_env("KINDLY__PIPELINE__POLICY__MIN_KNOWLEDGE_SCORE", "0.7");
             let s: Settings = Figment::from(Serialized::defaults(Settings::default()))

@@ -14,7 +14,12 @@ use tokio::sync::{Notify, watch};
 use crate::settings::WorkerSettings;
 
 /// Runs until `shutdown` flips to true; finishes the tickets in hand first.
-pub async fn run(pipeline: Pipeline, nudge: Arc<Notify>, settings: WorkerSettings, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(
+    pipeline: Pipeline,
+    nudge: Arc<Notify>,
+    settings: WorkerSettings,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let poll = Duration::from_millis(settings.poll_interval_ms);
     let batch = (settings.concurrency * 8) as u32;
     tracing::info!(concurrency = settings.concurrency, "triage worker started");

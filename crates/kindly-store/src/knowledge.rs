@@ -51,7 +51,8 @@ impl KnowledgeStore for SqliteStore {
     }
 
     async fn articles(&self) -> Result<Vec<Article>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM articles ORDER BY id").fetch_all(&self.pool).await.map_err(backend)?;
+        let rows =
+            sqlx::query("SELECT * FROM articles ORDER BY id").fetch_all(&self.pool).await.map_err(backend)?;
         rows.iter().map(rows::article).collect()
     }
 
@@ -66,10 +67,11 @@ impl KnowledgeStore for SqliteStore {
     }
 
     async fn unindexed_articles(&self) -> Result<Vec<Article>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM articles WHERE indexed_hash IS NULL OR indexed_hash != content_hash")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
+        let rows =
+            sqlx::query("SELECT * FROM articles WHERE indexed_hash IS NULL OR indexed_hash != content_hash")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
         rows.iter().map(rows::article).collect()
     }
 

@@ -16,8 +16,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use kindly_core::StoreError;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 /// The embedded records store.
 #[derive(Clone, Debug)]
@@ -40,7 +40,8 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(backend)?;
+        let pool =
+            SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(backend)?;
         sqlx::migrate!("./migrations").run(&pool).await.map_err(|e| StoreError::Backend(Box::new(e)))?;
         Ok(Self { pool })
     }
@@ -53,7 +54,8 @@ impl SqliteStore {
 
     /// SQLite's own consistency check of the whole file (`PRAGMA integrity_check`).
     pub async fn integrity_check(&self) -> Result<(), StoreError> {
-        let result: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&self.pool).await.map_err(backend)?;
+        let result: String =
+            sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&self.pool).await.map_err(backend)?;
         if result == "ok" { Ok(()) } else { Err(StoreError::Corrupt(result)) }
     }
 

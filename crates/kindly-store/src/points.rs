@@ -50,7 +50,8 @@ impl PointStore for SqliteStore {
     }
 
     async fn load_points(&self) -> Result<Vec<Point>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM points ORDER BY id").fetch_all(&self.pool).await.map_err(backend)?;
+        let rows =
+            sqlx::query("SELECT * FROM points ORDER BY id").fetch_all(&self.pool).await.map_err(backend)?;
         rows.iter().map(rows::point).collect()
     }
 }

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kindly_core::{
-    Author, Handoff, HandoffId, HandoffStatus, NewMessage, NewResolution, QueueFilter, QueueStore, Resolution,
-    StoreError, TicketId,
+    Author, Handoff, HandoffId, HandoffStatus, NewMessage, NewResolution, QueueFilter, QueueStore,
+    Resolution, StoreError, TicketId,
 };
 use sqlx::QueryBuilder;
 use uuid::Uuid;
@@ -76,12 +76,13 @@ impl QueueStore for SqliteStore {
     }
 
     async fn open_handoffs(&self, customer_id: &str) -> Result<u32, StoreError> {
-        let n: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM handoffs WHERE customer_id = ? AND status != 'resolved'")
-                .bind(customer_id)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(backend)?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM handoffs WHERE customer_id = ? AND status != 'resolved'",
+        )
+        .bind(customer_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)?;
         Ok(n as u32)
     }
 

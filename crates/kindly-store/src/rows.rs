@@ -44,7 +44,11 @@ pub(crate) fn ticket(row: &SqliteRow) -> Result<Ticket, StoreError> {
     Ok(Ticket {
         id: TicketId(uuid(row, "id")?),
         external_id: get(row, "external_id")?,
-        customer: Customer { id: get(row, "customer_id")?, email: get(row, "email")?, name: get(row, "name")? },
+        customer: Customer {
+            id: get(row, "customer_id")?,
+            email: get(row, "email")?,
+            name: get(row, "name")?,
+        },
         subject: get(row, "subject")?,
         body: get(row, "body")?,
         channel: get(row, "channel")?,
@@ -119,8 +123,11 @@ pub(crate) fn article(row: &SqliteRow) -> Result<Article, StoreError> {
         intents: json(row, "intents")?,
         questions: json(row, "questions")?,
         tags: json(row, "tags")?,
-        stage: stage.map(|s| serde_json::from_value(serde_json::Value::String(s)).map_err(|e| corrupt("stage", e))).transpose()?,
-        status: serde_json::from_value(serde_json::Value::String(status)).map_err(|e| corrupt("status", e))?,
+        stage: stage
+            .map(|s| serde_json::from_value(serde_json::Value::String(s)).map_err(|e| corrupt("stage", e)))
+            .transpose()?,
+        status: serde_json::from_value(serde_json::Value::String(status))
+            .map_err(|e| corrupt("status", e))?,
         body: get(row, "body")?,
         updated_at: get(row, "updated_at")?,
     })

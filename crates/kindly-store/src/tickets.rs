@@ -12,7 +12,8 @@ use sqlx::{Sqlite, Transaction};
 use crate::rows::{self, get, to_json};
 use crate::{SqliteStore, backend};
 
-const TICKET_COLUMNS: &str = "SELECT t.*, c.email, c.name FROM tickets t JOIN customers c ON c.id = t.customer_id";
+const TICKET_COLUMNS: &str =
+    "SELECT t.*, c.email, c.name FROM tickets t JOIN customers c ON c.id = t.customer_id";
 
 impl SqliteStore {
     async fn ticket_by(&self, column: &str, value: &str) -> Result<Option<Ticket>, StoreError> {
@@ -22,7 +23,10 @@ impl SqliteStore {
     }
 }
 
-pub(crate) async fn insert_message(tx: &mut Transaction<'_, Sqlite>, m: &NewMessage) -> Result<Message, StoreError> {
+pub(crate) async fn insert_message(
+    tx: &mut Transaction<'_, Sqlite>,
+    m: &NewMessage,
+) -> Result<Message, StoreError> {
     let id = sqlx::query(
         "INSERT INTO messages (ticket_id, author, author_name, body, created_at) VALUES (?, ?, ?, ?, ?)",
     )
@@ -45,20 +49,25 @@ pub(crate) async fn insert_message(tx: &mut Transaction<'_, Sqlite>, m: &NewMess
     })
 }
 
-pub(crate) async fn insert_decision(tx: &mut Transaction<'_, Sqlite>, d: &Decision) -> Result<(), StoreError> {
+pub(crate) async fn insert_decision(
+    tx: &mut Transaction<'_, Sqlite>,
+    d: &Decision,
+) -> Result<(), StoreError> {
     let outcome = match d.outcome {
         Outcome::Answer { .. } => "answer",
         Outcome::Handoff { .. } => "handoff",
     };
-    sqlx::query("INSERT INTO decisions (ticket_id, outcome, rule, decision, decided_at) VALUES (?, ?, ?, ?, ?)")
-        .bind(d.ticket_id.to_string())
-        .bind(outcome)
-        .bind(&d.rule)
-        .bind(to_json(d)?)
-        .bind(d.decided_at)
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
+    sqlx::query(
+        "INSERT INTO decisions (ticket_id, outcome, rule, decision, decided_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(d.ticket_id.to_string())
+    .bind(outcome)
+    .bind(&d.rule)
+    .bind(to_json(d)?)
+    .bind(d.decided_at)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
     Ok(())
 }
 
@@ -135,11 +144,12 @@ impl TicketStore for SqliteStore {
     }
 
     async fn pending_tickets(&self, limit: u32) -> Result<Vec<TicketId>, StoreError> {
-        let rows = sqlx::query("SELECT id FROM tickets WHERE status = 'received' ORDER BY received_at, id LIMIT ?")
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
+        let rows =
+            sqlx::query("SELECT id FROM tickets WHERE status = 'received' ORDER BY received_at, id LIMIT ?")
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
         rows.iter()
             .map(|r| get::<String>(r, "id")?.parse().map_err(|e| crate::corrupt("ticket id", e)))
             .collect()
@@ -171,7 +181,12 @@ impl TicketStore for SqliteStore {
         rows.iter().map(|r| rows::json(r, "decision")).collect()
     }
 
-    async fn customer_tickets(&self, customer_id: &str, except: TicketId, limit: u32) -> Result<Vec<TicketSummary>, StoreError> {
+    async fn customer_tickets(
+        &self,
+        customer_id: &str,
+        except: TicketId,
+        limit: u32,
+    ) -> Result<Vec<TicketSummary>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, subject, status, intent, created_at FROM tickets WHERE customer_id = ? AND id != ? \
              ORDER BY created_at DESC LIMIT ?",
@@ -185,7 +200,12 @@ impl TicketStore for SqliteStore {
         rows.iter().map(rows::ticket_summary).collect()
     }
 
-    async fn recent_contacts(&self, customer_id: &str, except: TicketId, since: DateTime<Utc>) -> Result<u32, StoreError> {
+    async fn recent_contacts(
+        &self,
+        customer_id: &str,
+        except: TicketId,
+        since: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
         let n: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM tickets WHERE customer_id = ? AND id != ? AND created_at >= ?",
         )
@@ -235,15 +255,16 @@ impl TicketStore for SqliteStore {
     ) -> Result<Message, StoreError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let new_status = if reopen.is_some() { TicketStatus::HandedOff } else { expected };
-        let touched = sqlx::query("UPDATE tickets SET status = ?, updated_at = ? WHERE id = ? AND status = ?")
-            .bind(new_status.as_str())
-            .bind(message.created_at)
-            .bind(message.ticket_id.to_string())
-            .bind(expected.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?
-            .rows_affected();
+        let touched =
+            sqlx::query("UPDATE tickets SET status = ?, updated_at = ? WHERE id = ? AND status = ?")
+                .bind(new_status.as_str())
+                .bind(message.created_at)
+                .bind(message.ticket_id.to_string())
+                .bind(expected.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?
+                .rows_affected();
         if touched == 0 {
             return Err(StoreError::Conflict(format!(
                 "ticket {} changed while the follow-up was being added; retry",

@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::Utc;
-use kindly_core::{Customer, Point, PointKind, PointStatus, PointStore, SearchFilter, Source, Ticket, TicketId, TicketStatus, VectorIndex};
+use kindly_core::{
+    Customer, Point, PointKind, PointStatus, PointStore, SearchFilter, Source, Ticket, TicketId,
+    TicketStatus, VectorIndex,
+};
 use kindly_index::ExactIndex;
 use kindly_model::SentenceEmbedder;
 use kindly_server::{Kindly, Settings};
@@ -41,11 +44,17 @@ const BATCH_SIZES: [usize; 3] = [1, 8, 32];
 
 pub async fn run(settings: Settings, args: BenchArgs) -> anyhow::Result<()> {
     let texts = bench_texts(args.texts)?;
-    println!("kindly bench: {} texts ({}), {} round(s) each, best kept", texts.len(), texts_source(), args.rounds);
+    println!(
+        "kindly bench: {} texts ({}), {} round(s) each, best kept",
+        texts.len(),
+        texts_source(),
+        args.rounds
+    );
 
     println!("\n## Embedding throughput (texts/s)");
     let ours = embed_throughput(&settings.model.dir, &texts, args.rounds)?;
-    let reference = if args.no_reference { None } else { reference_throughput(&args, &settings.model.dir, &texts)? };
+    let reference =
+        if args.no_reference { None } else { reference_throughput(&args, &settings.model.dir, &texts)? };
     println!("| batch | kindly (candle) | sentence-transformers (torch) | ratio kindly/reference |");
     println!("|---:|---:|---:|---:|");
     for (size, ours) in &ours {
@@ -56,7 +65,10 @@ pub async fn run(settings: Settings, args: BenchArgs) -> anyhow::Result<()> {
         }
     }
     if let Some(threads) = reference.as_ref().and_then(|r| r.get("torch_threads")) {
-        println!("(torch threads: {threads}; candle threads: {})", std::thread::available_parallelism().map_or(1, |n| n.get()));
+        println!(
+            "(torch threads: {threads}; candle threads: {})",
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        );
     }
 
     println!("\n## Single-ticket triage latency (real pipeline, sample knowledge base)");
@@ -79,7 +91,11 @@ fn ms(d: Duration) -> f64 {
 const BANKING77: &str = "../shared/data/banking77/test.csv";
 
 fn texts_source() -> &'static str {
-    if std::path::Path::new(BANKING77).exists() { "BANKING77 test queries" } else { "knowledge-base questions" }
+    if std::path::Path::new(BANKING77).exists() {
+        "BANKING77 test queries"
+    } else {
+        "knowledge-base questions"
+    }
 }
 
 /// Real customer-style texts: BANKING77's test split when present, else the sample KB questions.
@@ -116,7 +132,11 @@ fn csv_lines(raw: &str) -> impl Iterator<Item = String> + '_ {
     })
 }
 
-fn embed_throughput(model_dir: &std::path::Path, texts: &[String], rounds: usize) -> anyhow::Result<Vec<(usize, f64)>> {
+fn embed_throughput(
+    model_dir: &std::path::Path,
+    texts: &[String],
+    rounds: usize,
+) -> anyhow::Result<Vec<(usize, f64)>> {
     let model = SentenceEmbedder::load(model_dir)?;
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     model.embed(&refs[..32.min(refs.len())])?; // warm-up
@@ -135,7 +155,11 @@ fn embed_throughput(model_dir: &std::path::Path, texts: &[String], rounds: usize
     Ok(out)
 }
 
-fn reference_throughput(args: &BenchArgs, model_dir: &std::path::Path, texts: &[String]) -> anyhow::Result<Option<serde_json::Value>> {
+fn reference_throughput(
+    args: &BenchArgs,
+    model_dir: &std::path::Path,
+    texts: &[String],
+) -> anyhow::Result<Option<serde_json::Value>> {
     if !args.python.exists() {
         println!("(reference skipped: {} not found; `make bench` installs it)", args.python.display());
         return Ok(None);
@@ -152,12 +176,19 @@ fn reference_throughput(args: &BenchArgs, model_dir: &std::path::Path, texts: &[
         .output()
         .context("running the reference benchmark")?;
     let _ = std::fs::remove_file(&file);
-    anyhow::ensure!(output.status.success(), "reference benchmark failed: {}", String::from_utf8_lossy(&output.stderr));
+    anyhow::ensure!(
+        output.status.success(),
+        "reference benchmark failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let line = String::from_utf8_lossy(&output.stdout).lines().last().unwrap_or_default().to_owned();
     Ok(Some(serde_json::from_str(&line).context("reading the reference's output")?))
 }
 
-async fn triage_latency(mut settings: Settings, texts: &[String]) -> anyhow::Result<(Duration, Duration, usize)> {
+async fn triage_latency(
+    mut settings: Settings,
+    texts: &[String],
+) -> anyhow::Result<(Duration, Duration, usize)> {
     let dir = tempfile::tempdir()?;
     settings.data.dir = dir.path().to_owned();
     let kb = settings.knowledge.dir.clone();

@@ -11,7 +11,11 @@ use kindly_core::{Customer, KnowledgeStore, NewTicket, Ticket, TicketId, TicketS
 use kindly_server::{Kindly, Settings};
 
 #[derive(Debug, Parser)]
-#[command(name = "kindly", version, about = "Local-first support triage: answers routine tickets, hands the rest to people.")]
+#[command(
+    name = "kindly",
+    version,
+    about = "Local-first support triage: answers routine tickets, hands the rest to people."
+)]
 pub struct Cli {
     /// A TOML settings file (environment variables KINDLY__SECTION__KEY override it).
     #[arg(long, global = true, env = "KINDLY_CONFIG")]
@@ -110,7 +114,15 @@ async fn triage(settings: Settings, text: &str, customer: &str, explain: bool) -
         ingest(&kindly, &kb_dir).await?;
     }
     let now = Utc::now();
-    let new = NewTicket::validate("cli", Customer { id: customer.into(), email: None, name: None }, None, text, Some("cli"), None, now)?;
+    let new = NewTicket::validate(
+        "cli",
+        Customer { id: customer.into(), email: None, name: None },
+        None,
+        text,
+        Some("cli"),
+        None,
+        now,
+    )?;
     let ticket = Ticket {
         id: TicketId::new(),
         external_id: new.external_id,
@@ -136,7 +148,10 @@ async fn triage(settings: Settings, text: &str, customer: &str, explain: bool) -
             println!("\n{reply}");
         }
     } else {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "decision": decision, "reply": reply }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "decision": decision, "reply": reply }))?
+        );
     }
     Ok(())
 }

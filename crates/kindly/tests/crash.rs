@@ -67,7 +67,11 @@ impl Server {
         let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
         assert!(status.success());
         let exit = self.child.wait().unwrap();
-        assert!(exit.success(), "kindly did not shut down cleanly: {exit:?}\n{}", self.log.lock().unwrap().join("\n"));
+        assert!(
+            exit.success(),
+            "kindly did not shut down cleanly: {exit:?}\n{}",
+            self.log.lock().unwrap().join("\n")
+        );
     }
 }
 
@@ -91,7 +95,8 @@ async fn sigkill_mid_burst_loses_nothing_and_decides_each_ticket_once() {
     let dir = common::data_dir();
     let client = reqwest::Client::new();
     let server = Server::start(dir.path());
-    let points_before = get(&client, &format!("{}/readyz", server.url)).await["index_points"].as_u64().unwrap();
+    let points_before =
+        get(&client, &format!("{}/readyz", server.url)).await["index_points"].as_u64().unwrap();
 
     // A burst of 200 tickets, 16 in flight at a time; every one must be accepted.
     let url = server.url.clone();

@@ -10,7 +10,13 @@ use serde_json::json;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_routine_question_is_answered_citing_the_right_article() {
     let app = TestApp::spawn().await;
-    let id = app.submit("t-routine", "c-1", "Hi, I forgot my password and can't log in to the Lumo app. How do I reset it?").await;
+    let id = app
+        .submit(
+            "t-routine",
+            "c-1",
+            "Hi, I forgot my password and can't log in to the Lumo app. How do I reset it?",
+        )
+        .await;
     let t = app.decided(&id).await;
     assert_eq!(t["status"], "answered", "{t:#}");
     assert_eq!(t["decision"]["outcome"]["knowledge"]["id"], "kb-011", "{t:#}");
@@ -27,12 +33,27 @@ async fn every_sensitive_category_goes_to_a_person_even_when_an_article_matches(
     let app = TestApp::spawn().await;
     let cases = [
         ("bereavement", "My mum passed away in October. Please help me cancel her Lumo Plus subscription."),
-        ("anger_or_frustration", "I was charged twice for my order. This is absolutely ridiculous and I am furious!"),
+        (
+            "anger_or_frustration",
+            "I was charged twice for my order. This is absolutely ridiculous and I am furious!",
+        ),
         ("repeat_contact", "This is the third time I'm writing about this. When will I get my refund?"),
-        ("churn_risk", "Please cancel my Lumo Plus subscription. After this experience I'm switching to another brand."),
-        ("legal_threat", "I was charged twice for my order. If this isn't refunded I will take legal action."),
-        ("safety_or_injury", "My purifier filter light is blinking and the unit started smoking with a burning smell."),
-        ("vulnerability", "I was charged twice for my order. I lost my job and I can't afford this, I'm struggling."),
+        (
+            "churn_risk",
+            "Please cancel my Lumo Plus subscription. After this experience I'm switching to another brand.",
+        ),
+        (
+            "legal_threat",
+            "I was charged twice for my order. If this isn't refunded I will take legal action.",
+        ),
+        (
+            "safety_or_injury",
+            "My purifier filter light is blinking and the unit started smoking with a burning smell.",
+        ),
+        (
+            "vulnerability",
+            "I was charged twice for my order. I lost my job and I can't afford this, I'm struggling.",
+        ),
         ("human_requested", "Why was I charged twice for one order? I want to speak to a real person."),
     ];
     let mut ids = Vec::new();
@@ -71,17 +92,31 @@ async fn a_reusable_resolution_answers_the_next_paraphrase_and_a_candidate_does_
     let app = TestApp::spawn().await;
 
     // Nothing in the knowledge base covers this: a person answers and marks it reusable.
-    let t = handed_off(&app, "t-learn-1", "c-l1", "Is the Lumo Speaker waterproof? Can I use it by the pool?").await;
+    let t =
+        handed_off(&app, "t-learn-1", "c-l1", "Is the Lumo Speaker waterproof? Can I use it by the pool?")
+            .await;
     let handoff = t["handoffs"][0]["id"].as_str().unwrap().to_owned();
     let (s, _) = app.post(&format!("/v1/handoffs/{handoff}/claim"), json!({ "agent": "ana" })).await;
     assert_eq!(s, StatusCode::OK);
     let reply = "The Lumo Speaker is splash-resistant (IPX4): rain and pool splashes are fine, but please don't submerge it.";
     let (s, r) = app
-        .post(&format!("/v1/handoffs/{handoff}/resolve"), json!({ "agent": "ana", "reply": reply, "reusable": true, "intent": "speaker_water_resistance" }))
+        .post(
+            &format!("/v1/handoffs/{handoff}/resolve"),
+            json!({ "agent": "ana", "reply": reply, "reusable": true, "intent": "speaker_water_resistance" }),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{r}");
 
-    let t = app.decided(&app.submit("t-learn-2", "c-l2", "Can my Lumo speaker get wet? I want to take it to the swimming pool.").await).await;
+    let t = app
+        .decided(
+            &app.submit(
+                "t-learn-2",
+                "c-l2",
+                "Can my Lumo speaker get wet? I want to take it to the swimming pool.",
+            )
+            .await,
+        )
+        .await;
     assert_eq!(t["status"], "answered", "{:#}", t["decision"]);
     assert_eq!(t["decision"]["outcome"]["knowledge"]["source"], "resolution");
     assert!(t["answer"]["body"].as_str().unwrap().contains("IPX4"));
@@ -96,7 +131,9 @@ async fn a_reusable_resolution_answers_the_next_paraphrase_and_a_candidate_does_
     let t = handed_off(&app, "t-learn-4", "c-l4", "Can I add my Lumo camera to Apple HomeKit?").await;
     let similar = t["handoffs"][0]["context"]["similar_resolutions"].as_array().unwrap().clone();
     assert!(
-        similar.iter().any(|k| k["answer"].as_str().unwrap().contains("HomeKit") && k["status"] == "candidate"),
+        similar
+            .iter()
+            .any(|k| k["answer"].as_str().unwrap().contains("HomeKit") && k["status"] == "candidate"),
         "{similar:#?}"
     );
     app.stop().await;
@@ -107,7 +144,12 @@ async fn a_follow_up_on_an_automatic_answer_goes_to_a_person() {
     let app = TestApp::spawn().await;
     let id = app.submit("t-follow", "c-f", "How do I reset my password for the Lumo app?").await;
     assert_eq!(app.decided(&id).await["status"], "answered");
-    let (s, r) = app.post(&format!("/v1/tickets/{id}/messages"), json!({ "body": "That didn't help, I never got the reset email." })).await;
+    let (s, r) = app
+        .post(
+            &format!("/v1/tickets/{id}/messages"),
+            json!({ "body": "That didn't help, I never got the reset email." }),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{r}");
     assert_eq!(r["reopened"], true);
     let (_, t) = app.get(&format!("/v1/tickets/{id}")).await;
@@ -129,15 +171,26 @@ async fn a_follow_up_on_an_automatic_answer_goes_to_a_person() {
 async fn intake_is_idempotent_and_the_queue_guards_claims() {
     let app = TestApp::spawn().await;
     let first = app.submit("t-dup", "c-d", "I want to speak to a real person about my order.").await;
-    let (s, again) = app.post("/v1/tickets", json!({ "external_id": "t-dup", "customer": { "id": "c-d" }, "body": "different text" })).await;
+    let (s, again) = app
+        .post(
+            "/v1/tickets",
+            json!({ "external_id": "t-dup", "customer": { "id": "c-d" }, "body": "different text" }),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(again["id"], first.as_str());
     assert_eq!(again["duplicate"], true);
 
     let t = app.decided(&first).await;
     let handoff = t["handoffs"][0]["id"].as_str().unwrap().to_owned();
-    assert_eq!(app.post(&format!("/v1/handoffs/{handoff}/claim"), json!({ "agent": "ana" })).await.0, StatusCode::OK);
-    assert_eq!(app.post(&format!("/v1/handoffs/{handoff}/claim"), json!({ "agent": "ana" })).await.0, StatusCode::OK);
+    assert_eq!(
+        app.post(&format!("/v1/handoffs/{handoff}/claim"), json!({ "agent": "ana" })).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.post(&format!("/v1/handoffs/{handoff}/claim"), json!({ "agent": "ana" })).await.0,
+        StatusCode::OK
+    );
     let (s, e) = app.post(&format!("/v1/handoffs/{handoff}/claim"), json!({ "agent": "ben" })).await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert_eq!(e["error"]["code"], "conflict");
@@ -167,15 +220,18 @@ async fn articles_changed_through_the_api_are_reindexed() {
     let (s, r) = app.post("/v1/kb/articles", article.clone()).await;
     assert_eq!(s, StatusCode::CREATED, "{r}");
     assert_eq!(app.post("/v1/kb/articles", article).await.0, StatusCode::CONFLICT);
-    let t = app.decided(&app.submit("t-kb-1", "c-k1", "Can I use my Lumo Speaker as a baby monitor?").await).await;
+    let t = app
+        .decided(&app.submit("t-kb-1", "c-k1", "Can I use my Lumo Speaker as a baby monitor?").await)
+        .await;
     assert_eq!(t["decision"]["outcome"]["knowledge"]["id"], "kb-900", "{:#}", t["decision"]);
 
-    let (s, _) = app
-        .send_raw(reqwest::Method::DELETE, "/v1/kb/articles/kb-900", "application/json", Vec::new())
-        .await;
+    let (s, _) =
+        app.send_raw(reqwest::Method::DELETE, "/v1/kb/articles/kb-900", "application/json", Vec::new()).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert_eq!(app.get("/v1/kb/articles/kb-900").await.0, StatusCode::NOT_FOUND);
-    let t = app.decided(&app.submit("t-kb-2", "c-k2", "Can I use my Lumo Speaker as a baby monitor?").await).await;
+    let t = app
+        .decided(&app.submit("t-kb-2", "c-k2", "Can I use my Lumo Speaker as a baby monitor?").await)
+        .await;
     assert_ne!(t["decision"]["evidence"]["knowledge"][0]["reference"]["id"], "kb-900");
     app.stop().await;
 }
@@ -190,7 +246,8 @@ async fn health_readiness_and_metrics() {
     let id = app.submit("t-metrics", "c-m", "How do I reset my password?").await;
     app.decided(&id).await;
     let text = app.client.get(format!("{}/metrics", app.url)).send().await.unwrap().text().await.unwrap();
-    for name in ["kindly_tickets_total", "kindly_step_seconds", "kindly_queue_depth", "kindly_triage_seconds"] {
+    for name in ["kindly_tickets_total", "kindly_step_seconds", "kindly_queue_depth", "kindly_triage_seconds"]
+    {
         assert!(text.contains(name), "{name} missing from:\n{text}");
     }
     app.stop().await;

@@ -37,7 +37,10 @@ struct HandoffList {
 }
 
 /// The queue, most pressing first: by priority, then SLA due time.
-async fn list(axum::extract::State(s): State, Query(q): Query<ListQuery>) -> Result<Json<HandoffList>, ApiError> {
+async fn list(
+    axum::extract::State(s): State,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<HandoffList>, ApiError> {
     let filter = QueueFilter {
         status: q.status,
         agent: q.agent,
@@ -84,6 +87,7 @@ async fn resolve(
     Path(id): Path<HandoffId>,
     Json(req): Json<ResolveIn>,
 ) -> Result<Json<Resolution>, ApiError> {
-    let resolution = s.pipeline.resolve(id, &req.agent, &req.reply, req.reusable, req.intent.as_deref()).await?;
+    let resolution =
+        s.pipeline.resolve(id, &req.agent, &req.reply, req.reusable, req.intent.as_deref()).await?;
     Ok(Json(resolution))
 }

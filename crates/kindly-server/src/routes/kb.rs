@@ -67,12 +67,19 @@ impl ArticleIn {
     }
 }
 
-async fn create(axum::extract::State(s): State, Json(req): Json<ArticleIn>) -> Result<impl IntoResponse, ApiError> {
+async fn create(
+    axum::extract::State(s): State,
+    Json(req): Json<ArticleIn>,
+) -> Result<impl IntoResponse, ApiError> {
     let id = req.id.clone().ok_or_else(|| {
         ApiError::invalid(kindly_core::ValidationError::new("id", "is required to create an article"))
     })?;
     if s.store.article(&id).await?.is_some() {
-        return Err(ApiError::new(StatusCode::CONFLICT, "conflict", format!("article {id} already exists; use PUT to change it")));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("article {id} already exists; use PUT to change it"),
+        ));
     }
     let article = req.into_article(id);
     s.pipeline.knowledge().save(&article).await?;
@@ -85,7 +92,10 @@ async fn update(
     Json(req): Json<ArticleIn>,
 ) -> Result<Json<Article>, ApiError> {
     if req.id.as_deref().is_some_and(|body_id| body_id != id) {
-        return Err(ApiError::invalid(kindly_core::ValidationError::new("id", "does not match the id in the path")));
+        return Err(ApiError::invalid(kindly_core::ValidationError::new(
+            "id",
+            "does not match the id in the path",
+        )));
     }
     let existed = s.store.article(&id).await?.is_some();
     if !existed {

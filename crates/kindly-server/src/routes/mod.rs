@@ -60,7 +60,11 @@ pub(crate) fn router(app: &Kindly) -> Router {
         .merge(health::router())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not accept that method")
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not accept that method",
+            )
         })
         .with_state(state)
         .layer(DefaultBodyLimit::max(app.settings.server.max_body_bytes))
@@ -109,4 +113,3 @@ async fn refuse_oversized(
         _ => next.run(request).await,
     }
 }
-

@@ -50,7 +50,10 @@ struct Accepted {
 }
 
 /// Validates, persists (durably, before answering) and queues a ticket for triage.
-async fn intake(axum::extract::State(s): State, Json(req): Json<Intake>) -> Result<impl IntoResponse, ApiError> {
+async fn intake(
+    axum::extract::State(s): State,
+    Json(req): Json<Intake>,
+) -> Result<impl IntoResponse, ApiError> {
     let customer = Customer { id: req.customer.id, email: req.customer.email, name: req.customer.name };
     let now = Utc::now();
     let ticket = NewTicket::validate(
@@ -77,7 +80,8 @@ async fn intake(axum::extract::State(s): State, Json(req): Json<Intake>) -> Resu
         s.nudge.notify_one();
     }
     let status = if inserted.created { StatusCode::ACCEPTED } else { StatusCode::OK };
-    let body = Accepted { id: inserted.ticket.id, status: inserted.ticket.status, duplicate: !inserted.created };
+    let body =
+        Accepted { id: inserted.ticket.id, status: inserted.ticket.status, duplicate: !inserted.created };
     Ok((status, Json(body)))
 }
 
@@ -95,13 +99,23 @@ struct TicketView {
     handoffs: Vec<Handoff>,
 }
 
-async fn show(axum::extract::State(s): State, Path(id): Path<TicketId>) -> Result<Json<TicketView>, ApiError> {
+async fn show(
+    axum::extract::State(s): State,
+    Path(id): Path<TicketId>,
+) -> Result<Json<TicketView>, ApiError> {
     let ticket = s.store.ticket(id).await?.ok_or_else(|| ApiError::not_found(format!("ticket {id}")))?;
     let decisions = s.store.decisions(id).await?;
     let messages = s.store.messages(id).await?;
     let answer = messages.iter().find(|m| m.author == kindly_core::Author::Kindly).cloned();
     let handoffs = s.store.ticket_handoffs(id).await?;
-    Ok(Json(TicketView { decision: decisions.first().cloned(), decisions, answer, messages, handoffs, ticket }))
+    Ok(Json(TicketView {
+        decision: decisions.first().cloned(),
+        decisions,
+        answer,
+        messages,
+        handoffs,
+        ticket,
+    }))
 }
 
 #[derive(Debug, Deserialize)]

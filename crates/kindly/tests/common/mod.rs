@@ -106,7 +106,13 @@ impl TestApp {
         decode(r).await
     }
 
-    pub async fn send_raw(&self, method: reqwest::Method, path: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    pub async fn send_raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
         let r = self
             .client
             .request(method, format!("{}{path}", self.url))
@@ -154,5 +160,10 @@ pub async fn wait_decided(client: &reqwest::Client, url: &str, id: &str) -> Valu
 }
 
 pub fn reason_codes(ticket: &Value) -> Vec<String> {
-    ticket["decision"]["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap().to_owned()).collect()
+    ticket["decision"]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap().to_owned())
+        .collect()
 }

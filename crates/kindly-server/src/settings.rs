@@ -183,6 +183,17 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_documents_exactly_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../kindly.example.toml");
+        assert!(path.exists());
+        let s: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(&path))
+            .extract()
+            .unwrap();
+        assert_eq!(serde_json::to_value(&s).unwrap(), serde_json::to_value(Settings::default()).unwrap());
+    }
+
+    #[test]
     fn invalid_values_are_named() {
         let mut s = Settings::default();
         s.pipeline.policy.min_knowledge_score = 1.5;

@@ -1,0 +1,197 @@
+//! The records-store conformance suite: the contract of kindly-core's store ports, written once
+//! against `dyn RecordStore` and run against every implementation (SQLite today; PostgreSQL
+//! joins by adding one `#[tokio::test]` that opens it and calls [`suite`]).
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use kindly_core::ports::{ArticleWrite, TriageRecord};
+use kindly_core::queue::HandoffContext;
+use kindly_core::{
+    Article, ArticleStatus, Author, Customer, Decision, Evidence, Handoff, HandoffId, HandoffReason, HandoffStatus,
+    NewMessage, NewResolution, NewTicket, Outcome, Point, PointKind, PointStatus, Priority, QueueFilter, Reason,
+    RecordStore, Source, StoreError, TicketId, TicketStatus, policy,
+};
+
+fn new_ticket(external_id: &str, customer: &str) -> NewTicket {
+    let customer = Customer { id: customer.into(), email: Some("sam@example.com".into()), name: Some("Sam".into()) };
+    NewTicket::validate(external_id, customer, Some("Help"), "My parcel is late", None, None, Utc::now()).unwrap()
+}
+
+fn handoff_decision(ticket: TicketId, reason: HandoffReason) -> (Decision, Handoff) {
+    let reasons = vec![Reason { code: reason, detail: reason.code().into() }];
+    let priority = Priority::for_reasons(&reasons);
+    let now = Utc::now();
+    let decision = Decision {
+        ticket_id: ticket,
+        outcome: Outcome::Handoff { priority },
+        rule: "handoff.test".into(),
+        reasons: reasons.clone(),
+        summary: "handed off".into(),
+        evidence: Evidence::default(),
+        decided_at: now,
+    };
+    let handoff = Handoff {
+        id: HandoffId::new(),
+        ticket_id: ticket,
+        customer_id: "c1".into(),
+        subject: Some("Help".into()),
+        status: HandoffStatus::Open,
+        priority,
+        sla_due_at: now + Duration::hours(1),
+        reasons,
+        intent: Some("track_order".into()),
+        context: HandoffContext::default(),
+        agent: None,
+        created_at: now,
+        claimed_at: None,
+        resolved_at: None,
+    };
+    (decision, handoff)
+}
+
+async fn intake_is_idempotent_and_pending_is_oldest_first(store: &dyn RecordStore) {
+    let now = Utc::now();
+    let a = store.insert_ticket(&new_ticket("x-1", "c1"), now).await.unwrap();
+    assert!(a.created);
+    let again = store.insert_ticket(&new_ticket("x-1", "c1"), now).await.unwrap();
+    assert!(!again.created);
+    assert_eq!(again.ticket.id, a.ticket.id);
+    let b = store.insert_ticket(&new_ticket("x-2", "c1"), now + Duration::seconds(1)).await.unwrap();
+    assert_eq!(store.pending_tickets(10).await.unwrap(), vec![a.ticket.id, b.ticket.id]);
+    assert_eq!(store.backlog().await.unwrap(), 2);
+    let t = store.ticket(a.ticket.id).await.unwrap().unwrap();
+    assert_eq!(t.customer.email.as_deref(), Some("sam@example.com"));
+    assert_eq!(t.status, TicketStatus::Received);
+    assert_eq!(store.recent_contacts("c1", a.ticket.id, now - Duration::hours(1)).await.unwrap(), 1);
+    assert_eq!(store.customer_tickets("c1", a.ticket.id, 10).await.unwrap().len(), 1);
+    assert!(store.ticket(TicketId::new()).await.unwrap().is_none());
+}
+
+async fn a_ticket_is_decided_once(store: &dyn RecordStore) {
+    let t = store.insert_ticket(&new_ticket("once", "c1"), Utc::now()).await.unwrap().ticket;
+    let (decision, handoff) = handoff_decision(t.id, HandoffReason::Bereavement);
+    let record = TriageRecord { decision: decision.clone(), intent: None, answer: None, handoff: Some(handoff.clone()) };
+    assert!(store.record_triage(&record).await.unwrap());
+    assert!(!store.record_triage(&record).await.unwrap(), "a second triage must change nothing");
+    assert_eq!(store.decisions(t.id).await.unwrap(), vec![decision]);
+    assert_eq!(store.ticket_handoffs(t.id).await.unwrap().len(), 1);
+    assert_eq!(store.ticket(t.id).await.unwrap().unwrap().status, TicketStatus::HandedOff);
+    assert!(store.pending_tickets(100).await.unwrap().iter().all(|id| *id != t.id));
+
+    let answered = store.insert_ticket(&new_ticket("answered", "c2"), Utc::now()).await.unwrap().ticket;
+    let decision = policy::pipeline_failure(answered.id, "x", "y", Utc::now());
+    let decision = Decision {
+        outcome: Outcome::Answer { knowledge: kindly_core::KnowledgeRef { source: Source::Article, id: "kb-1".into() } },
+        ..decision
+    };
+    let answer = NewMessage { ticket_id: answered.id, author: Author::Kindly, author_name: None, body: "Hi".into(), created_at: Utc::now() };
+    let record = TriageRecord { decision, intent: Some("track_order".into()), answer: Some(answer), handoff: None };
+    assert!(store.record_triage(&record).await.unwrap());
+    assert_eq!(store.messages(answered.id).await.unwrap().len(), 1);
+
+    // A follow-up reopens an answered ticket only if it is still answered.
+    let follow = NewMessage { ticket_id: answered.id, author: Author::Customer, author_name: None, body: "no".into(), created_at: Utc::now() };
+    let (d, h) = handoff_decision(answered.id, HandoffReason::CustomerFollowUp);
+    store.add_follow_up(&follow, TicketStatus::Answered, Some((&d, &h))).await.unwrap();
+    let err = store.add_follow_up(&follow, TicketStatus::Answered, Some((&d, &h))).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(store.ticket(answered.id).await.unwrap().unwrap().status, TicketStatus::HandedOff);
+}
+
+async fn claims_and_resolutions_are_guarded(store: &dyn RecordStore) {
+    let t = store.insert_ticket(&new_ticket("queue", "c3"), Utc::now()).await.unwrap().ticket;
+    let (decision, handoff) = handoff_decision(t.id, HandoffReason::SafetyOrInjury);
+    let record = TriageRecord { decision, intent: None, answer: None, handoff: Some(handoff.clone()) };
+    store.record_triage(&record).await.unwrap();
+    let queue = store.handoffs(&QueueFilter::default()).await.unwrap();
+    assert_eq!(queue[0].priority, Priority::Urgent, "urgent first");
+    assert_eq!(store.handoffs(&QueueFilter { reason: Some("safety_or_injury".into()), ..Default::default() }).await.unwrap().len(), 1);
+    assert!(store.queue_depth().await.unwrap() >= 1);
+    assert_eq!(store.open_handoffs("c1").await.unwrap(), store.handoffs(&QueueFilter::default()).await.unwrap().iter().filter(|h| h.customer_id == "c1").count() as u32);
+
+    let claimed = store.claim(handoff.id, "ana", Utc::now()).await.unwrap();
+    assert_eq!((claimed.status, claimed.agent.as_deref()), (HandoffStatus::Claimed, Some("ana")));
+    assert!(matches!(store.claim(handoff.id, "ben", Utc::now()).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(store.claim(HandoffId::new(), "ben", Utc::now()).await, Err(StoreError::NotFound(_))));
+    let resolution = |agent: &str| NewResolution {
+        handoff_id: handoff.id,
+        agent: agent.into(),
+        reply: "Please unplug it; we'll replace it.".into(),
+        reusable: true,
+        intent: Some("device_overheating".into()),
+        resolved_at: Utc::now(),
+    };
+    assert!(matches!(store.resolve(&resolution("ben")).await, Err(StoreError::Conflict(_))));
+    let r = store.resolve(&resolution("ana")).await.unwrap();
+    assert_eq!(r.question, "Help\nMy parcel is late");
+    assert!(matches!(store.resolve(&resolution("ana")).await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.ticket(t.id).await.unwrap().unwrap().status, TicketStatus::Resolved);
+    assert_eq!(store.unindexed_resolutions().await.unwrap().iter().filter(|u| u.id == r.id).count(), 1);
+    store.mark_resolution_indexed(r.id).await.unwrap();
+    assert!(store.unindexed_resolutions().await.unwrap().iter().all(|u| u.id != r.id));
+    assert_eq!(store.resolution(r.id).await.unwrap().unwrap(), r);
+}
+
+async fn articles_track_content_and_index_state(store: &dyn RecordStore) {
+    let mut a = Article {
+        id: "kb-1".into(),
+        title: "Track".into(),
+        intents: vec!["track_order".into()],
+        questions: vec!["where is it".into()],
+        tags: vec![],
+        stage: Some(kindly_core::LifecycleStage::Delivery),
+        status: ArticleStatus::Published,
+        body: "Answer.".into(),
+        updated_at: Utc::now(),
+    };
+    assert_eq!(store.upsert_article(&a, "h1").await.unwrap(), ArticleWrite::Created);
+    assert_eq!(store.upsert_article(&a, "h1").await.unwrap(), ArticleWrite::Unchanged);
+    assert_eq!(store.unindexed_articles().await.unwrap().len(), 1);
+    store.mark_article_indexed("kb-1", "h1").await.unwrap();
+    assert!(store.unindexed_articles().await.unwrap().is_empty());
+    a.title = "Tracking".into();
+    assert_eq!(store.upsert_article(&a, "h2").await.unwrap(), ArticleWrite::Updated);
+    assert_eq!(store.unindexed_articles().await.unwrap().len(), 1);
+    assert_eq!(store.article("kb-1").await.unwrap().unwrap().title, "Tracking");
+    assert!(store.delete_article("kb-1").await.unwrap());
+    assert!(!store.delete_article("kb-1").await.unwrap());
+}
+
+async fn points_are_replaced_per_record(store: &dyn RecordStore) {
+    let p = |ref_id: &str, n: usize| Point {
+        id: Point::stable_id(Source::Article, ref_id, PointKind::Question, n),
+        source: Source::Article,
+        ref_id: ref_id.into(),
+        kind: PointKind::Question,
+        status: PointStatus::Approved,
+        intent: None,
+        text: "q".into(),
+        vector: vec![0.5, -0.25, 1.0],
+    };
+    store.replace_points(Source::Article, "a", &[p("a", 0), p("a", 1)]).await.unwrap();
+    store.replace_points(Source::Article, "b", &[p("b", 0)]).await.unwrap();
+    store.replace_points(Source::Article, "a", &[p("a", 0)]).await.unwrap();
+    let all = store.load_points().await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].vector, vec![0.5, -0.25, 1.0]);
+    assert_eq!(store.remove_points(Source::Article, "b").await.unwrap(), 1);
+    assert_eq!(store.load_points().await.unwrap().len(), 1);
+}
+
+/// Runs every contract check against one store.
+async fn suite(store: Arc<dyn RecordStore>) {
+    intake_is_idempotent_and_pending_is_oldest_first(store.as_ref()).await;
+    a_ticket_is_decided_once(store.as_ref()).await;
+    claims_and_resolutions_are_guarded(store.as_ref()).await;
+    articles_track_content_and_index_state(store.as_ref()).await;
+    points_are_replaced_per_record(store.as_ref()).await;
+}
+
+#[tokio::test]
+async fn sqlite_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = kindly_store::SqliteStore::open(&dir.path().join("kindly.db")).await.unwrap();
+    suite(Arc::new(store.clone())).await;
+    store.integrity_check().await.unwrap();
+}

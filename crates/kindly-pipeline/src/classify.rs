@@ -195,8 +195,8 @@ mod tests {
         assert!(sentences("Where is my order?").is_empty());
         let s = sentences("My mum passed away. I need to cancel her subscription! ok");
         assert_eq!(s, ["My mum passed away", "I need to cancel her subscription"]);
-        let s = sentences("I wrote to you twice and nobody replied, it is still broken");
-        assert_eq!(s, ["I wrote to you twice", "nobody replied", "it is still broken"]);
+        let s = sentences("I wrote to you twice and nobody has replied, it is still broken");
+        assert_eq!(s, ["I wrote to you twice", "nobody has replied", "it is still broken"]);
     }
 
     #[test]

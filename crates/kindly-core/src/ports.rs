@@ -43,6 +43,9 @@ pub trait VectorIndex: Send + Sync {
     ) -> Result<Vec<ScoredPoint>, IndexError>;
     /// How many points the index holds.
     async fn len(&self) -> Result<usize, IndexError>;
+    async fn is_empty(&self) -> Result<bool, IndexError> {
+        Ok(self.len().await? == 0)
+    }
 }
 
 /// Durable storage for the embedded vector index: vectors live beside their records, so a vector

@@ -163,6 +163,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's closure returns figment's own error
     fn environment_overrides_file_overrides_defaults() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(

@@ -135,7 +135,7 @@ pub(crate) fn article(row: &SqliteRow) -> Result<Article, StoreError> {
 
 pub(crate) fn point(row: &SqliteRow) -> Result<Point, StoreError> {
     let blob: Vec<u8> = get(row, "vector")?;
-    if blob.len() % 4 != 0 {
+    if !blob.len().is_multiple_of(4) {
         return Err(corrupt("vector", format!("{} bytes is not a whole number of f32s", blob.len())));
     }
     Ok(Point {

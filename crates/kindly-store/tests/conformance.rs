@@ -8,14 +8,16 @@ use chrono::{Duration, Utc};
 use kindly_core::ports::{ArticleWrite, TriageRecord};
 use kindly_core::queue::HandoffContext;
 use kindly_core::{
-    Article, ArticleStatus, Author, Customer, Decision, Evidence, Handoff, HandoffId, HandoffReason, HandoffStatus,
-    NewMessage, NewResolution, NewTicket, Outcome, Point, PointKind, PointStatus, Priority, QueueFilter, Reason,
-    RecordStore, Source, StoreError, TicketId, TicketStatus, policy,
+    Article, ArticleStatus, Author, Customer, Decision, Evidence, Handoff, HandoffId, HandoffReason,
+    HandoffStatus, NewMessage, NewResolution, NewTicket, Outcome, Point, PointKind, PointStatus, Priority,
+    QueueFilter, Reason, RecordStore, Source, StoreError, TicketId, TicketStatus, policy,
 };
 
 fn new_ticket(external_id: &str, customer: &str) -> NewTicket {
-    let customer = Customer { id: customer.into(), email: Some("sam@example.com".into()), name: Some("Sam".into()) };
-    NewTicket::validate(external_id, customer, Some("Help"), "My parcel is late", None, None, Utc::now()).unwrap()
+    let customer =
+        Customer { id: customer.into(), email: Some("sam@example.com".into()), name: Some("Sam".into()) };
+    NewTicket::validate(external_id, customer, Some("Help"), "My parcel is late", None, None, Utc::now())
+        .unwrap()
 }
 
 fn handoff_decision(ticket: TicketId, reason: HandoffReason) -> (Decision, Handoff) {
@@ -71,7 +73,12 @@ async fn intake_is_idempotent_and_pending_is_oldest_first(store: &dyn RecordStor
 async fn a_ticket_is_decided_once(store: &dyn RecordStore) {
     let t = store.insert_ticket(&new_ticket("once", "c1"), Utc::now()).await.unwrap().ticket;
     let (decision, handoff) = handoff_decision(t.id, HandoffReason::Bereavement);
-    let record = TriageRecord { decision: decision.clone(), intent: None, answer: None, handoff: Some(handoff.clone()) };
+    let record = TriageRecord {
+        decision: decision.clone(),
+        intent: None,
+        answer: None,
+        handoff: Some(handoff.clone()),
+    };
     assert!(store.record_triage(&record).await.unwrap());
     assert!(!store.record_triage(&record).await.unwrap(), "a second triage must change nothing");
     assert_eq!(store.decisions(t.id).await.unwrap(), vec![decision]);
@@ -82,16 +89,31 @@ async fn a_ticket_is_decided_once(store: &dyn RecordStore) {
     let answered = store.insert_ticket(&new_ticket("answered", "c2"), Utc::now()).await.unwrap().ticket;
     let decision = policy::pipeline_failure(answered.id, "x", "y", Utc::now());
     let decision = Decision {
-        outcome: Outcome::Answer { knowledge: kindly_core::KnowledgeRef { source: Source::Article, id: "kb-1".into() } },
+        outcome: Outcome::Answer {
+            knowledge: kindly_core::KnowledgeRef { source: Source::Article, id: "kb-1".into() },
+        },
         ..decision
     };
-    let answer = NewMessage { ticket_id: answered.id, author: Author::Kindly, author_name: None, body: "Hi".into(), created_at: Utc::now() };
-    let record = TriageRecord { decision, intent: Some("track_order".into()), answer: Some(answer), handoff: None };
+    let answer = NewMessage {
+        ticket_id: answered.id,
+        author: Author::Kindly,
+        author_name: None,
+        body: "Hi".into(),
+        created_at: Utc::now(),
+    };
+    let record =
+        TriageRecord { decision, intent: Some("track_order".into()), answer: Some(answer), handoff: None };
     assert!(store.record_triage(&record).await.unwrap());
     assert_eq!(store.messages(answered.id).await.unwrap().len(), 1);
 
     // A follow-up reopens an answered ticket only if it is still answered.
-    let follow = NewMessage { ticket_id: answered.id, author: Author::Customer, author_name: None, body: "no".into(), created_at: Utc::now() };
+    let follow = NewMessage {
+        ticket_id: answered.id,
+        author: Author::Customer,
+        author_name: None,
+        body: "no".into(),
+        created_at: Utc::now(),
+    };
     let (d, h) = handoff_decision(answered.id, HandoffReason::CustomerFollowUp);
     store.add_follow_up(&follow, TicketStatus::Answered, Some((&d, &h))).await.unwrap();
     let err = store.add_follow_up(&follow, TicketStatus::Answered, Some((&d, &h))).await.unwrap_err();
@@ -106,9 +128,25 @@ async fn claims_and_resolutions_are_guarded(store: &dyn RecordStore) {
     store.record_triage(&record).await.unwrap();
     let queue = store.handoffs(&QueueFilter::default()).await.unwrap();
     assert_eq!(queue[0].priority, Priority::Urgent, "urgent first");
-    assert_eq!(store.handoffs(&QueueFilter { reason: Some("safety_or_injury".into()), ..Default::default() }).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .handoffs(&QueueFilter { reason: Some("safety_or_injury".into()), ..Default::default() })
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(store.queue_depth().await.unwrap() >= 1);
-    assert_eq!(store.open_handoffs("c1").await.unwrap(), store.handoffs(&QueueFilter::default()).await.unwrap().iter().filter(|h| h.customer_id == "c1").count() as u32);
+    assert_eq!(
+        store.open_handoffs("c1").await.unwrap(),
+        store
+            .handoffs(&QueueFilter::default())
+            .await
+            .unwrap()
+            .iter()
+            .filter(|h| h.customer_id == "c1")
+            .count() as u32
+    );
 
     let claimed = store.claim(handoff.id, "ana", Utc::now()).await.unwrap();
     assert_eq!((claimed.status, claimed.agent.as_deref()), (HandoffStatus::Claimed, Some("ana")));

@@ -58,7 +58,7 @@ pub async fn run(settings: Settings, args: BenchArgs) -> anyhow::Result<()> {
     println!("| batch | kindly (candle) | sentence-transformers (torch) | ratio kindly/reference |");
     println!("|---:|---:|---:|---:|");
     for (size, ours) in &ours {
-        let theirs = reference.as_ref().and_then(|r| r.get(&size.to_string())).and_then(|v| v.as_f64());
+        let theirs = reference.as_ref().and_then(|r| r.get(size.to_string())).and_then(|v| v.as_f64());
         match theirs {
             Some(t) => println!("| {size} | {ours:.1} | {t:.1} | {:.2}× |", ours / t),
             None => println!("| {size} | {ours:.1} | (not measured) | – |"),

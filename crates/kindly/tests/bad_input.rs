@@ -14,7 +14,9 @@ async fn bad_requests_are_refused_clearly_and_store_nothing() {
     let json = "application/json";
     let valid = |body: serde_json::Value| serde_json::to_vec(&body).unwrap();
     let big = "a".repeat(2 * 1024 * 1024);
-    let cases: Vec<(&str, Method, &str, &str, Vec<u8>, StatusCode, &str)> = vec![
+    // (what, method, path, content type, body, expected status, expected error code)
+    type Case<'a> = (&'a str, Method, &'a str, &'a str, Vec<u8>, StatusCode, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "malformed JSON",
             Method::POST,

@@ -158,6 +158,8 @@ pub trait KnowledgeStore: Send + Sync {
     async fn article(&self, id: &str) -> Result<Option<Article>, StoreError>;
     async fn articles(&self) -> Result<Vec<Article>, StoreError>;
     async fn delete_article(&self, id: &str) -> Result<bool, StoreError>;
+    /// Whether the article's points were last indexed from content with this hash.
+    async fn is_indexed(&self, id: &str, content_hash: &str) -> Result<bool, StoreError>;
     /// Articles whose current content hash differs from the one last indexed.
     async fn unindexed_articles(&self) -> Result<Vec<Article>, StoreError>;
     async fn mark_article_indexed(&self, id: &str, content_hash: &str) -> Result<(), StoreError>;

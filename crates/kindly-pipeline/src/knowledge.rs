@@ -165,14 +165,10 @@ impl KnowledgeBase {
         validate_article(article)?;
         let hash = self.content_hash(article);
         let write = self.store.upsert_article(article, &hash).await?;
-        if write != ArticleWrite::Unchanged || self.is_stale(&article.id).await? {
+        if write != ArticleWrite::Unchanged || !self.store.is_indexed(&article.id, &hash).await? {
             self.index_article(article, &hash).await?;
         }
         Ok(write)
-    }
-
-    async fn is_stale(&self, id: &str) -> Result<bool, PipelineError> {
-        Ok(self.store.unindexed_articles().await?.iter().any(|a| a.id == id))
     }
 
     /// Deletes an article and its points. Returns whether it existed.

@@ -66,6 +66,16 @@ impl KnowledgeStore for SqliteStore {
         Ok(n > 0)
     }
 
+    async fn is_indexed(&self, id: &str, content_hash: &str) -> Result<bool, StoreError> {
+        let indexed: Option<Option<String>> =
+            sqlx::query_scalar("SELECT indexed_hash FROM articles WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+        Ok(indexed.flatten().as_deref() == Some(content_hash))
+    }
+
     async fn unindexed_articles(&self) -> Result<Vec<Article>, StoreError> {
         let rows =
             sqlx::query("SELECT * FROM articles WHERE indexed_hash IS NULL OR indexed_hash != content_hash")

@@ -139,7 +139,8 @@ impl NewTicket {
     }
 }
 
-fn ticket_text(subject: Option<&str>, body: &str) -> String {
+/// The text the models read: the subject, unless the body already says it, then the body.
+pub fn ticket_text(subject: Option<&str>, body: &str) -> String {
     match subject {
         Some(s) if !body.to_lowercase().contains(&s.to_lowercase()) => format!("{s}\n{body}"),
         _ => body.to_owned(),

@@ -41,21 +41,40 @@ pub struct IngestReport {
     pub points: usize,
 }
 
-/// An article's front matter, as written between the `+++` lines.
+/// An article as people write it: a file's TOML front matter (the body follows the `+++`
+/// lines), or a JSON body of `POST`/`PUT /v1/kb/articles` (the id may come from the path).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FrontMatter {
-    id: String,
-    title: String,
+pub struct ArticleFields {
+    pub id: Option<String>,
+    pub title: String,
     #[serde(default)]
-    intents: Vec<String>,
+    pub intents: Vec<String>,
     #[serde(default)]
-    questions: Vec<String>,
+    pub questions: Vec<String>,
     #[serde(default)]
-    tags: Vec<String>,
-    stage: Option<LifecycleStage>,
+    pub tags: Vec<String>,
+    pub stage: Option<LifecycleStage>,
     #[serde(default)]
-    status: ArticleStatus,
+    pub status: ArticleStatus,
+    pub body: Option<String>,
+}
+
+impl ArticleFields {
+    /// The article, trimmed, with its id and body given (validate it with [`validate_article`]).
+    pub fn into_article(self, id: String, body: &str, now: DateTime<Utc>) -> Article {
+        Article {
+            id,
+            title: self.title.trim().to_owned(),
+            intents: self.intents,
+            questions: self.questions,
+            tags: self.tags,
+            stage: self.stage,
+            status: self.status,
+            body: body.trim().to_owned(),
+            updated_at: now,
+        }
+    }
 }
 
 /// Parses one article file: TOML front matter between `+++` lines, then the Markdown body.
@@ -66,19 +85,12 @@ pub fn parse_article(text: &str, now: DateTime<Utc>) -> Result<Article, String> 
         .strip_prefix("+++")
         .ok_or("must start with TOML front matter between `+++` lines")?;
     let end = rest.find("\n+++").ok_or("front matter is not closed by a `+++` line")?;
-    let fm: FrontMatter = toml::from_str(&rest[..end]).map_err(|e| format!("front matter: {e}"))?;
-    let body = rest[end + 4..].trim_start_matches(['\r', '\n']).trim_end().to_owned();
-    let article = Article {
-        id: fm.id,
-        title: fm.title,
-        intents: fm.intents,
-        questions: fm.questions,
-        tags: fm.tags,
-        stage: fm.stage,
-        status: fm.status,
-        body,
-        updated_at: now,
-    };
+    let mut fields: ArticleFields = toml::from_str(&rest[..end]).map_err(|e| format!("front matter: {e}"))?;
+    let id = fields.id.take().ok_or("front matter: missing field `id`")?;
+    if fields.body.is_some() {
+        return Err("front matter: `body` is not a field; the body follows the closing `+++`".into());
+    }
+    let article = fields.into_article(id, &rest[end + 4..], now);
     validate_article(&article).map_err(|e| e.to_string())?;
     Ok(article)
 }

@@ -24,7 +24,7 @@ use kindly_core::{Embedder, RecordStore, VectorIndex};
 pub use classify::{SensitivityDetector, SensitivityExemplars};
 pub use error::PipelineError;
 pub use follow_up::FollowUp;
-pub use knowledge::{IngestReport, KnowledgeBase};
+pub use knowledge::{ArticleFields, IngestReport, KnowledgeBase};
 pub use prompts::Prompts;
 pub use settings::PipelineSettings;
 

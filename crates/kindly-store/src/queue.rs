@@ -142,10 +142,7 @@ impl QueueStore for SqliteStore {
         let ticket_id: TicketId = get::<String>(&row, "id")?.parse().map_err(|e| corrupt("ticket id", e))?;
         let subject: Option<String> = get(&row, "subject")?;
         let body: String = get(&row, "body")?;
-        let question = match subject {
-            Some(s) if !body.to_lowercase().contains(&s.to_lowercase()) => format!("{s}\n{body}"),
-            _ => body,
-        };
+        let question = kindly_core::ticket::ticket_text(subject.as_deref(), &body);
         let resolution = Resolution {
             id: Uuid::now_v7(),
             handoff_id: r.handoff_id,

@@ -7,8 +7,9 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use chrono::Utc;
-use kindly_core::{Article, ArticleStatus, KnowledgeStore, LifecycleStage};
-use serde::{Deserialize, Serialize};
+use kindly_core::{Article, KnowledgeStore};
+use kindly_pipeline::ArticleFields;
+use serde::Serialize;
 
 use super::{AppState, State};
 use crate::error::{ApiError, Json, Path};
@@ -33,43 +34,9 @@ async fn show(axum::extract::State(s): State, Path(id): Path<String>) -> Result<
     Ok(Json(article))
 }
 
-/// An article as sent by a client. `id` comes from the body on create and the path on update.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ArticleIn {
-    id: Option<String>,
-    title: String,
-    #[serde(default)]
-    intents: Vec<String>,
-    #[serde(default)]
-    questions: Vec<String>,
-    #[serde(default)]
-    tags: Vec<String>,
-    stage: Option<LifecycleStage>,
-    #[serde(default)]
-    status: ArticleStatus,
-    body: String,
-}
-
-impl ArticleIn {
-    fn into_article(self, id: String) -> Article {
-        Article {
-            id,
-            title: self.title.trim().to_owned(),
-            intents: self.intents,
-            questions: self.questions,
-            tags: self.tags,
-            stage: self.stage,
-            status: self.status,
-            body: self.body.trim().to_owned(),
-            updated_at: Utc::now(),
-        }
-    }
-}
-
 async fn create(
     axum::extract::State(s): State,
-    Json(req): Json<ArticleIn>,
+    Json(req): Json<ArticleFields>,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = req.id.clone().ok_or_else(|| {
         ApiError::invalid(kindly_core::ValidationError::new("id", "is required to create an article"))
@@ -81,7 +48,8 @@ async fn create(
             format!("article {id} already exists; use PUT to change it"),
         ));
     }
-    let article = req.into_article(id);
+    let body = required_body(&req)?;
+    let article = req.into_article(id, &body, Utc::now());
     s.pipeline.knowledge().save(&article).await?;
     Ok((StatusCode::CREATED, Json(article)))
 }
@@ -89,7 +57,7 @@ async fn create(
 async fn update(
     axum::extract::State(s): State,
     Path(id): Path<String>,
-    Json(req): Json<ArticleIn>,
+    Json(req): Json<ArticleFields>,
 ) -> Result<Json<Article>, ApiError> {
     if req.id.as_deref().is_some_and(|body_id| body_id != id) {
         return Err(ApiError::invalid(kindly_core::ValidationError::new(
@@ -101,9 +69,16 @@ async fn update(
     if !existed {
         return Err(ApiError::not_found(format!("article {id}")));
     }
-    let article = req.into_article(id);
+    let body = required_body(&req)?;
+    let article = req.into_article(id, &body, Utc::now());
     s.pipeline.knowledge().save(&article).await?;
     Ok(Json(article))
+}
+
+fn required_body(req: &ArticleFields) -> Result<String, ApiError> {
+    req.body
+        .clone()
+        .ok_or_else(|| ApiError::invalid(kindly_core::ValidationError::new("body", "is required")))
 }
 
 async fn remove(axum::extract::State(s): State, Path(id): Path<String>) -> Result<StatusCode, ApiError> {

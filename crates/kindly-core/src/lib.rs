@@ -5,6 +5,7 @@
 //! unit-tested with plain values, and every other crate depends on it, never the other way round.
 
 pub mod decision;
+pub mod emotion;
 pub mod error;
 pub mod knowledge;
 pub mod policy;
@@ -14,6 +15,7 @@ pub mod sensitivity;
 pub mod ticket;
 
 pub use decision::{Decision, Evidence, HandoffReason, IntentScore, Outcome, Priority, Reason, SlaPolicy};
+pub use emotion::{Emotion, EmotionSignal};
 pub use error::{BoxError, EmbedError, ErrorKind, IndexError, StoreError, ValidationError};
 pub use knowledge::{
     Article, ArticleStatus, KnowledgeHit, KnowledgeRef, LifecycleStage, Point, PointKind, PointStatus,

@@ -20,6 +20,8 @@ pub enum ModelError {
     Load { path: PathBuf, message: String },
     #[error("tokenizer failed: {0}")]
     Tokenize(String),
+    #[error("classification head: {0}")]
+    Head(String),
     #[error("model inference failed: {0}")]
     Inference(#[from] candle_core::Error),
 }

@@ -6,9 +6,11 @@
 //! requests that arrive together; it implements `kindly_core::Embedder` for async callers.
 
 mod embedder;
+mod head;
 mod pooling;
 mod worker;
 
 pub use embedder::{ModelError, SentenceEmbedder};
+pub use head::{Head, HeadKind, HeadSpec, Targets, TrainOptions, argmax};
 pub use pooling::{Pooling, PoolingConfig};
 pub use worker::{ModelWorker, WorkerSettings};

@@ -4,6 +4,7 @@
 //! This crate does no IO and names no runtime, database or model library: everything here can be
 //! unit-tested with plain values, and every other crate depends on it, never the other way round.
 
+pub mod calibration;
 pub mod decision;
 pub mod emotion;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod ports;
 pub mod queue;
 pub mod sensitivity;
 pub mod ticket;
+pub mod training;
 
 pub use decision::{Decision, Evidence, HandoffReason, IntentScore, Outcome, Priority, Reason, SlaPolicy};
 pub use emotion::{Emotion, EmotionSignal};
@@ -24,10 +26,11 @@ pub use knowledge::{
 pub use policy::PolicySettings;
 pub use ports::{
     ArticleWrite, Embedder, Inserted, KnowledgeStore, PointStore, QueueStore, RecordStore, TicketStore,
-    TriageRecord, VectorIndex,
+    TrainingStore, TriageRecord, VectorIndex,
 };
 pub use queue::{Handoff, HandoffContext, HandoffId, HandoffStatus, NewResolution, QueueFilter, Resolution};
 pub use sensitivity::{SensitiveCategory, SensitivitySignal};
 pub use ticket::{
     Author, Customer, Message, NewMessage, NewTicket, Ticket, TicketId, TicketStatus, TicketSummary,
 };
+pub use training::{IntentModelRecord, Label, ValidationScores};

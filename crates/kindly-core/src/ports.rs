@@ -12,6 +12,7 @@ use crate::error::{EmbedError, IndexError, StoreError};
 use crate::knowledge::{Article, Point, ScoredPoint, SearchFilter, Source};
 use crate::queue::{Handoff, HandoffId, NewResolution, QueueFilter, Resolution};
 use crate::ticket::{Message, NewMessage, NewTicket, Ticket, TicketId, TicketStatus, TicketSummary};
+use crate::training::{IntentModelRecord, Label};
 
 /// Turns texts into L2-normalised sentence vectors.
 ///
@@ -166,6 +167,21 @@ pub trait KnowledgeStore: Send + Sync {
 }
 
 /// Everything the records store provides. SQLite implements it embedded; PostgreSQL at scale.
-pub trait RecordStore: TicketStore + QueueStore + KnowledgeStore + PointStore {}
+/// What the intent model learns from and the versions it produced.
+#[async_trait]
+pub trait TrainingStore: Send + Sync {
+    /// Adds imported labels; a (text, intent) pair already stored is skipped. Returns how many
+    /// were new.
+    async fn add_labels(&self, labels: &[Label]) -> Result<usize, StoreError>;
+    async fn labels(&self) -> Result<Vec<Label>, StoreError>;
+    /// Stores a trained version and returns its number (one more than the latest).
+    async fn save_intent_model(&self, model: &IntentModelRecord) -> Result<i64, StoreError>;
+    /// The newest version, with its weights.
+    async fn latest_intent_model(&self) -> Result<Option<IntentModelRecord>, StoreError>;
+    /// Every version, newest first, without weights.
+    async fn intent_models(&self) -> Result<Vec<IntentModelRecord>, StoreError>;
+}
 
-impl<T: TicketStore + QueueStore + KnowledgeStore + PointStore> RecordStore for T {}
+pub trait RecordStore: TicketStore + QueueStore + KnowledgeStore + PointStore + TrainingStore {}
+
+impl<T: TicketStore + QueueStore + KnowledgeStore + PointStore + TrainingStore> RecordStore for T {}

@@ -80,7 +80,12 @@ const DEVICE: Device = Device::Cpu;
 
 impl Head {
     /// Trains a head on row-major `inputs` (`examples × spec.dimension`).
-    pub fn train(spec: HeadSpec, inputs: &[f32], targets: Targets, options: &TrainOptions) -> Result<Self, ModelError> {
+    pub fn train(
+        spec: HeadSpec,
+        inputs: &[f32],
+        targets: Targets,
+        options: &TrainOptions,
+    ) -> Result<Self, ModelError> {
         let n = check_inputs(&spec, inputs)?;
         let (target, loss_kind) = match (targets, spec.kind) {
             (Targets::Classes(c), HeadKind::SingleLabel) if c.len() == n => {
@@ -92,24 +97,24 @@ impl Head {
             (Targets::MultiHot(m), HeadKind::MultiLabel) if m.len() == n * spec.labels.len() => {
                 (Tensor::from_slice(m, (n, spec.labels.len()), &DEVICE)?, HeadKind::MultiLabel)
             }
-            _ => return Err(invalid("targets do not match the head's kind or the number of examples".into())),
+            _ => {
+                return Err(invalid("targets do not match the head's kind or the number of examples".into()));
+            }
         };
         if n == 0 {
             return Err(invalid("no training examples".into()));
         }
         let mut rng = StdRng::seed_from_u64(options.seed);
         let out_in = if spec.hidden > 0 { spec.hidden } else { spec.dimension };
-        let hidden_vars = (spec.hidden > 0).then(|| layer_vars(&mut rng, spec.dimension, spec.hidden)).transpose()?;
+        let hidden_vars =
+            (spec.hidden > 0).then(|| layer_vars(&mut rng, spec.dimension, spec.hidden)).transpose()?;
         let output_vars = layer_vars(&mut rng, out_in, spec.labels.len())?;
         let mut vars: Vec<Var> = output_vars.to_vec();
         if let Some(h) = &hidden_vars {
             vars.extend(h.iter().cloned());
         }
-        let head = Self {
-            hidden: hidden_vars.as_ref().map(linear_of),
-            output: linear_of(&output_vars),
-            spec,
-        };
+        let head =
+            Self { hidden: hidden_vars.as_ref().map(linear_of), output: linear_of(&output_vars), spec };
         let base_lr = options.learning_rate;
         let mut optimiser = AdamW::new(
             vars,
@@ -128,7 +133,9 @@ impl Head {
                 let wanted = target.index_select(&index, 0)?;
                 let loss = match loss_kind {
                     HeadKind::SingleLabel => candle_nn::loss::cross_entropy(&logits, &wanted)?,
-                    HeadKind::MultiLabel => candle_nn::loss::binary_cross_entropy_with_logit(&logits, &wanted)?,
+                    HeadKind::MultiLabel => {
+                        candle_nn::loss::binary_cross_entropy_with_logit(&logits, &wanted)?
+                    }
                 };
                 optimiser.backward_step(&loss)?;
             }
@@ -157,8 +164,7 @@ impl Head {
 
     /// The weights as a safetensors buffer (the spec is stored beside it).
     pub fn to_safetensors(&self) -> Result<Vec<u8>, ModelError> {
-        let mut tensors: Vec<(&str, Tensor)> =
-            vec![("output.weight", self.output.weight().clone())];
+        let mut tensors: Vec<(&str, Tensor)> = vec![("output.weight", self.output.weight().clone())];
         if let Some(b) = self.output.bias() {
             tensors.push(("output.bias", b.clone()));
         }
@@ -282,9 +288,13 @@ mod tests {
     fn single_label_head_learns_and_round_trips() {
         let (x, y) = toy();
         for hidden in [0, 8] {
-            let head =
-                Head::train(spec(HeadKind::SingleLabel, hidden), &x, Targets::Classes(&y), &TrainOptions::default())
-                    .unwrap();
+            let head = Head::train(
+                spec(HeadKind::SingleLabel, hidden),
+                &x,
+                Targets::Classes(&y),
+                &TrainOptions::default(),
+            )
+            .unwrap();
             let p = head.predict(&x).unwrap();
             let correct = p.iter().zip(&y).filter(|(p, y)| argmax(p) == Some(**y as usize)).count();
             assert_eq!(correct, y.len(), "hidden {hidden}");
@@ -310,10 +320,13 @@ mod tests {
     fn multi_label_head_predicts_each_label() {
         let (x, y) = toy();
         // label c also carries label a
-        let hot: Vec<f32> =
-            y.iter().flat_map(|&c| [(c == 0 || c == 2) as u8 as f32, (c == 1) as u8 as f32, (c == 2) as u8 as f32]).collect();
+        let hot: Vec<f32> = y
+            .iter()
+            .flat_map(|&c| [(c == 0 || c == 2) as u8 as f32, (c == 1) as u8 as f32, (c == 2) as u8 as f32])
+            .collect();
         let head =
-            Head::train(spec(HeadKind::MultiLabel, 0), &x, Targets::MultiHot(&hot), &TrainOptions::default()).unwrap();
+            Head::train(spec(HeadKind::MultiLabel, 0), &x, Targets::MultiHot(&hot), &TrainOptions::default())
+                .unwrap();
         let p = head.predict(&x).unwrap();
         for (row, c) in p.iter().zip(&y) {
             assert_eq!(row[0] > 0.5, *c != 1);

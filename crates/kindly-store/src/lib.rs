@@ -10,6 +10,7 @@ mod points;
 mod queue;
 mod rows;
 mod tickets;
+mod training;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -134,10 +134,6 @@ pub(crate) fn article(row: &SqliteRow) -> Result<Article, StoreError> {
 }
 
 pub(crate) fn point(row: &SqliteRow) -> Result<Point, StoreError> {
-    let blob: Vec<u8> = get(row, "vector")?;
-    if !blob.len().is_multiple_of(4) {
-        return Err(corrupt("vector", format!("{} bytes is not a whole number of f32s", blob.len())));
-    }
     Ok(Point {
         id: get(row, "id")?,
         source: parsed(row, "source", Source::parse)?,
@@ -146,8 +142,15 @@ pub(crate) fn point(row: &SqliteRow) -> Result<Point, StoreError> {
         status: parsed(row, "status", PointStatus::parse)?,
         intent: get(row, "intent")?,
         text: get(row, "text")?,
-        vector: blob.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+        vector: vector_from_blob(get(row, "vector")?)?,
     })
+}
+
+pub(crate) fn vector_from_blob(blob: Vec<u8>) -> Result<Vec<f32>, StoreError> {
+    if !blob.len().is_multiple_of(4) {
+        return Err(corrupt("vector", format!("{} bytes is not a whole number of f32s", blob.len())));
+    }
+    Ok(blob.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
 }
 
 pub(crate) fn vector_blob(v: &[f32]) -> Vec<u8> {

@@ -5,12 +5,14 @@
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
+use kindly_core::calibration::IntentThresholds;
 use kindly_core::ports::{ArticleWrite, TriageRecord};
 use kindly_core::queue::HandoffContext;
 use kindly_core::{
     Article, ArticleStatus, Author, Customer, Decision, Evidence, Handoff, HandoffId, HandoffReason,
-    HandoffStatus, NewMessage, NewResolution, NewTicket, Outcome, Point, PointKind, PointStatus, Priority,
-    QueueFilter, Reason, RecordStore, Source, StoreError, TicketId, TicketStatus, policy,
+    HandoffStatus, IntentModelRecord, Label, NewMessage, NewResolution, NewTicket, Outcome, Point, PointKind,
+    PointStatus, Priority, QueueFilter, Reason, RecordStore, Source, StoreError, TicketId, TicketStatus,
+    ValidationScores, policy,
 };
 
 fn new_ticket(external_id: &str, customer: &str) -> NewTicket {
@@ -220,6 +222,45 @@ async fn points_are_replaced_per_record(store: &dyn RecordStore) {
     assert_eq!(store.load_points().await.unwrap().len(), 1);
 }
 
+async fn labels_and_model_versions(store: &dyn RecordStore) {
+    let label = |text: &str, intent: &str| Label {
+        text: text.into(),
+        intent: intent.into(),
+        source: "history.csv".into(),
+        vector: vec![0.5, -0.25],
+    };
+    let added =
+        store.add_labels(&[label("where is my parcel", "track_order"), label("refund me", "refund")]).await;
+    assert_eq!(added.unwrap(), 2);
+    // the same pair again is skipped; the same text with another intent is a new label
+    let again = store.add_labels(&[label("refund me", "refund"), label("refund me", "cancel_order")]).await;
+    assert_eq!(again.unwrap(), 1);
+    let labels = store.labels().await.unwrap();
+    assert_eq!(labels.len(), 3);
+    assert_eq!(labels[0], label("where is my parcel", "track_order"));
+
+    assert!(store.latest_intent_model().await.unwrap().is_none());
+    let model = |examples: usize| IntentModelRecord {
+        version: 0,
+        trained_at: Utc::now(),
+        examples,
+        labels: vec!["refund".into(), "track_order".into()],
+        dimension: 2,
+        hidden: 0,
+        head_weight: 0.5,
+        thresholds: IntentThresholds::uncalibrated(0.98, 0.9),
+        scores: ValidationScores { folds: 5, accuracy: 0.9, ..ValidationScores::default() },
+        weights: vec![1, 2, 3],
+    };
+    assert_eq!(store.save_intent_model(&model(10)).await.unwrap(), 1);
+    assert_eq!(store.save_intent_model(&model(12)).await.unwrap(), 2);
+    let latest = store.latest_intent_model().await.unwrap().unwrap();
+    assert_eq!((latest.version, latest.examples, latest.weights), (2, 12, vec![1, 2, 3]));
+    assert_eq!(latest.thresholds, model(0).thresholds);
+    let versions: Vec<i64> = store.intent_models().await.unwrap().iter().map(|m| m.version).collect();
+    assert_eq!(versions, [2, 1]);
+}
+
 /// Runs every contract check against one store.
 async fn suite(store: Arc<dyn RecordStore>) {
     intake_is_idempotent_and_pending_is_oldest_first(store.as_ref()).await;
@@ -227,6 +268,7 @@ async fn suite(store: Arc<dyn RecordStore>) {
     claims_and_resolutions_are_guarded(store.as_ref()).await;
     articles_track_content_and_index_state(store.as_ref()).await;
     points_are_replaced_per_record(store.as_ref()).await;
+    labels_and_model_versions(store.as_ref()).await;
 }
 
 #[tokio::test]

@@ -1,0 +1,196 @@
+//! Per-intent answer thresholds, calibrated on held-out predictions so that automatic answers
+//! reach a target precision. Pure: the trainer feeds it out-of-fold predictions, `kindly eval`
+//! uses the same functions to report coverage at fixed precisions.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// One held-out prediction: what the model said, how sure it was, and whether it was right.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    pub intent: String,
+    pub confidence: f32,
+    pub correct: bool,
+}
+
+/// The thresholds for one intent, and how many held-out predictions they rest on.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct IntentThreshold {
+    pub confidence: f32,
+    pub support: usize,
+    /// Held-out precision at this threshold.
+    pub precision: f32,
+}
+
+/// Where a threshold came from, for explanations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThresholdSource {
+    /// Calibrated on this intent's own held-out predictions.
+    Intent,
+    /// Too few examples: the conservative global threshold.
+    Global,
+}
+
+/// Versioned with the intent model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntentThresholds {
+    pub target_precision: f32,
+    /// For intents with too few held-out predictions (or none): calibrated on all predictions
+    /// pooled, at a stricter precision than the target.
+    pub global: f32,
+    pub per_intent: BTreeMap<String, IntentThreshold>,
+}
+
+impl IntentThresholds {
+    /// Nothing calibrated: every intent uses `global`.
+    pub fn uncalibrated(target_precision: f32, global: f32) -> Self {
+        Self { target_precision, global, per_intent: BTreeMap::new() }
+    }
+
+    pub fn for_intent(&self, intent: &str) -> (f32, ThresholdSource) {
+        match self.per_intent.get(intent) {
+            Some(t) => (t.confidence, ThresholdSource::Intent),
+            None => (self.global, ThresholdSource::Global),
+        }
+    }
+}
+
+/// Calibrates per-intent thresholds at `target` precision. An intent needs `min_support`
+/// held-out predictions of its own; the others fall back to the pooled threshold at the stricter
+/// precision `1 - (1 - target) / 2`, never below `floor`.
+pub fn calibrate(
+    predictions: &[Prediction],
+    target: f32,
+    min_support: usize,
+    floor: f32,
+) -> IntentThresholds {
+    let strict = 1.0 - (1.0 - target) / 2.0;
+    let all: Vec<&Prediction> = predictions.iter().collect();
+    let global = threshold_at(&all, strict).map_or(1.0, |(t, _)| t).max(floor);
+    let mut by_intent: BTreeMap<&str, Vec<&Prediction>> = BTreeMap::new();
+    for p in predictions {
+        by_intent.entry(p.intent.as_str()).or_default().push(p);
+    }
+    let per_intent = by_intent
+        .into_iter()
+        .filter(|(_, ps)| ps.len() >= min_support)
+        .map(|(intent, ps)| {
+            let (confidence, precision) = threshold_at(&ps, target).unwrap_or((1.0, 0.0));
+            (
+                intent.to_owned(),
+                IntentThreshold { confidence: confidence.max(floor), support: ps.len(), precision },
+            )
+        })
+        .collect();
+    IntentThresholds { target_precision: target, global, per_intent }
+}
+
+/// The lowest confidence threshold at which the predictions at or above it reach `precision`,
+/// with that precision; `None` when no threshold does. The precision is estimated with one
+/// imaginary error added (`correct / (answered + 1)`), so a handful of lucky predictions do not
+/// earn a low threshold.
+pub fn threshold_at(predictions: &[&Prediction], precision: f32) -> Option<(f32, f32)> {
+    let mut sorted: Vec<&&Prediction> = predictions.iter().collect();
+    sorted.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    let mut correct = 0usize;
+    let mut best = None;
+    for (i, p) in sorted.iter().enumerate() {
+        correct += usize::from(p.correct);
+        let tied = sorted.get(i + 1).is_some_and(|next| next.confidence == p.confidence);
+        let estimate = correct as f32 / (i + 2) as f32;
+        if !tied && estimate >= precision {
+            best = Some((p.confidence, correct as f32 / (i + 1) as f32));
+        }
+    }
+    best
+}
+
+/// The share of all items answered, and the precision, when answering every prediction at or
+/// above its intent's threshold. Items with no prediction (`None`) are never answered and
+/// count in the denominator.
+pub fn coverage_and_precision<'a>(
+    items: impl IntoIterator<Item = (Option<&'a Prediction>, f32)>,
+) -> (f32, f32) {
+    let (mut total, mut answered, mut correct) = (0usize, 0usize, 0usize);
+    for (p, threshold) in items {
+        total += 1;
+        if let Some(p) = p.filter(|p| p.confidence >= threshold) {
+            answered += 1;
+            correct += usize::from(p.correct);
+        }
+    }
+    let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f32 / b as f32 };
+    (ratio(answered, total), ratio(correct, answered))
+}
+
+/// The largest share of `total` items that can be answered with one global confidence threshold
+/// while keeping the answered precision at or above `precision` (exact, no smoothing).
+pub fn coverage_at_precision(predictions: &[Prediction], total: usize, precision: f32) -> f32 {
+    let mut sorted: Vec<&Prediction> = predictions.iter().collect();
+    sorted.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    let mut correct = 0usize;
+    let mut best = 0usize;
+    for (i, p) in sorted.iter().enumerate() {
+        correct += usize::from(p.correct);
+        let tied = sorted.get(i + 1).is_some_and(|next| next.confidence == p.confidence);
+        if !tied && correct as f32 >= precision * (i + 1) as f32 {
+            best = i + 1;
+        }
+    }
+    if total == 0 { 0.0 } else { best as f32 / total as f32 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(intent: &str, confidence: f32, correct: bool) -> Prediction {
+        Prediction { intent: intent.into(), confidence, correct }
+    }
+
+    #[test]
+    fn threshold_stops_above_the_first_cluster_of_errors() {
+        let mut ps: Vec<Prediction> = (0..100).map(|i| p("a", 0.99 - i as f32 * 0.005, true)).collect();
+        ps.push(p("a", 0.6, false));
+        ps.push(p("a", 0.58, false));
+        ps.push(p("a", 0.57, true));
+        let refs: Vec<&Prediction> = ps.iter().collect();
+        let (t, precision) = threshold_at(&refs, 0.98).unwrap();
+        assert!(t > 0.6 - 1e-6, "{t}");
+        assert_eq!(precision, 1.0);
+        // looser target: the errors are tolerated
+        let (t, _) = threshold_at(&refs, 0.95).unwrap();
+        assert!(t < 0.58, "{t}");
+    }
+
+    #[test]
+    fn intents_with_few_examples_use_the_global_threshold() {
+        let mut ps: Vec<Prediction> = (0..60).map(|i| p("a", 0.5 + i as f32 * 0.008, true)).collect();
+        ps.extend((0..5).map(|_| p("b", 0.9, true)));
+        let t = calibrate(&ps, 0.98, 30, 0.3);
+        assert_eq!(t.for_intent("a").1, ThresholdSource::Intent);
+        assert_eq!(t.for_intent("b"), (t.global, ThresholdSource::Global));
+        assert_eq!(t.for_intent("never-seen"), (t.global, ThresholdSource::Global));
+        assert!(t.global >= 0.3);
+    }
+
+    #[test]
+    fn nothing_reaches_the_target_means_never_answer() {
+        let ps: Vec<Prediction> = (0..40).map(|i| p("a", 0.9, i % 2 == 0)).collect();
+        let t = calibrate(&ps, 0.98, 30, 0.3);
+        assert_eq!(t.for_intent("a").0, 1.0);
+        assert_eq!(t.global, 1.0);
+    }
+
+    #[test]
+    fn coverage_counts_unanswered_items() {
+        let ps = [p("a", 0.9, true), p("a", 0.8, true), p("b", 0.7, false), p("b", 0.2, true)];
+        assert_eq!(coverage_at_precision(&ps, 5, 0.99), 0.4);
+        assert_eq!(coverage_at_precision(&ps, 4, 0.75), 1.0);
+        let (coverage, precision) =
+            coverage_and_precision(ps.iter().map(|p| (Some(p), 0.75)).chain([(None, 0.0)]));
+        assert_eq!((coverage, precision), (0.4, 1.0));
+    }
+}

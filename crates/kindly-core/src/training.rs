@@ -1,0 +1,46 @@
+//! What the intent model learns from, and the versions it produces.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::calibration::IntentThresholds;
+
+/// A labelled example imported from history (`kindly labels import`), with its embedding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Label {
+    pub text: String,
+    pub intent: String,
+    /// Where it came from, e.g. the imported file's name.
+    pub source: String,
+    pub vector: Vec<f32>,
+}
+
+/// How a model version did on held-out folds of its own training data.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct ValidationScores {
+    pub folds: usize,
+    pub accuracy: f32,
+    pub macro_f1: f32,
+    /// Share of held-out examples answered with the calibrated thresholds, and their precision.
+    pub coverage: f32,
+    pub precision: f32,
+}
+
+/// One trained version of the intent model: the head's weights, its calibrated thresholds and
+/// what it was trained and validated on. Versions are numbered by the store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntentModelRecord {
+    pub version: i64,
+    pub trained_at: DateTime<Utc>,
+    pub examples: usize,
+    pub labels: Vec<String>,
+    pub dimension: usize,
+    pub hidden: usize,
+    /// Weight of the head's probabilities against the nearest-neighbour vote.
+    pub head_weight: f32,
+    pub thresholds: IntentThresholds,
+    pub scores: ValidationScores,
+    /// The head, as safetensors. Empty in version listings.
+    #[serde(skip)]
+    pub weights: Vec<u8>,
+}

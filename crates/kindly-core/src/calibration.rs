@@ -59,16 +59,20 @@ impl IntentThresholds {
 
 /// Calibrates per-intent thresholds at `target` precision. An intent needs `min_support`
 /// held-out predictions of its own; the others fall back to the pooled threshold at the stricter
-/// precision `1 - (1 - target) / 2`, never below `floor`.
+/// precision `1 - (1 - target) / 2`, never below `floor` nor the configured `fallback`. With
+/// fewer than `5 × min_support` predictions in all, or when no pooled threshold reaches that
+/// precision (a small, noisy knowledge base), the global threshold is `fallback`.
 pub fn calibrate(
     predictions: &[Prediction],
     target: f32,
     min_support: usize,
     floor: f32,
+    fallback: f32,
 ) -> IntentThresholds {
     let strict = 1.0 - (1.0 - target) / 2.0;
     let all: Vec<&Prediction> = predictions.iter().collect();
-    let global = threshold_at(&all, strict).map_or(1.0, |(t, _)| t).max(floor);
+    let pooled = if all.len() < 5 * min_support { None } else { threshold_at(&all, strict) };
+    let global = pooled.map_or(fallback, |(t, _)| t.max(floor)).max(fallback);
     let mut by_intent: BTreeMap<&str, Vec<&Prediction>> = BTreeMap::new();
     for p in predictions {
         by_intent.entry(p.intent.as_str()).or_default().push(p);
@@ -167,9 +171,9 @@ mod tests {
 
     #[test]
     fn intents_with_few_examples_use_the_global_threshold() {
-        let mut ps: Vec<Prediction> = (0..60).map(|i| p("a", 0.5 + i as f32 * 0.008, true)).collect();
+        let mut ps: Vec<Prediction> = (0..160).map(|i| p("a", 0.5 + i as f32 * 0.003, true)).collect();
         ps.extend((0..5).map(|_| p("b", 0.9, true)));
-        let t = calibrate(&ps, 0.98, 30, 0.3);
+        let t = calibrate(&ps, 0.98, 30, 0.3, 0.6);
         assert_eq!(t.for_intent("a").1, ThresholdSource::Intent);
         assert_eq!(t.for_intent("b"), (t.global, ThresholdSource::Global));
         assert_eq!(t.for_intent("never-seen"), (t.global, ThresholdSource::Global));
@@ -178,10 +182,13 @@ mod tests {
 
     #[test]
     fn nothing_reaches_the_target_means_never_answer() {
-        let ps: Vec<Prediction> = (0..40).map(|i| p("a", 0.9, i % 2 == 0)).collect();
-        let t = calibrate(&ps, 0.98, 30, 0.3);
-        assert_eq!(t.for_intent("a").0, 1.0);
-        assert_eq!(t.global, 1.0);
+        let ps: Vec<Prediction> = (0..200).map(|i| p("a", 0.9, i % 2 == 0)).collect();
+        let t = calibrate(&ps, 0.98, 30, 0.3, 0.6);
+        assert_eq!(t.for_intent("a").0, 1.0, "an intent that is never right enough is never answered");
+        assert_eq!(t.global, 0.6, "nothing calibrates: the configured fallback");
+        // too little data to calibrate anything: the configured fallback
+        let t = calibrate(&ps[..40], 0.98, 30, 0.3, 0.6);
+        assert_eq!(t.global, 0.6);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::knowledge::{KnowledgeHit, KnowledgeRef};
+use crate::calibration::ThresholdSource;
+use crate::emotion::EmotionSignal;
+use crate::knowledge::{KnowledgeHit, KnowledgeRef, LifecycleStage};
 use crate::sensitivity::SensitivitySignal;
 use crate::ticket::TicketId;
 
@@ -26,6 +28,12 @@ pub enum HandoffReason {
     NoKnowledgeMatch,
     AmbiguousKnowledge,
     KnowledgeIntentMismatch,
+    StrongEmotion,
+    FlaggedAccount,
+    HumanOnlyIntent,
+    MultipleQuestions,
+    LongText,
+    ShadowMode,
     PipelineFailure,
 }
 
@@ -46,6 +54,12 @@ impl HandoffReason {
             Self::NoKnowledgeMatch => "no_knowledge_match",
             Self::AmbiguousKnowledge => "ambiguous_knowledge",
             Self::KnowledgeIntentMismatch => "knowledge_intent_mismatch",
+            Self::StrongEmotion => "strong_emotion",
+            Self::FlaggedAccount => "flagged_account",
+            Self::HumanOnlyIntent => "human_only_intent",
+            Self::MultipleQuestions => "multiple_questions",
+            Self::LongText => "long_text",
+            Self::ShadowMode => "shadow_mode",
             Self::PipelineFailure => "pipeline_failure",
         }
     }
@@ -58,6 +72,8 @@ impl HandoffReason {
             | Self::Vulnerability
             | Self::AngerOrFrustration
             | Self::RepeatContact
+            | Self::StrongEmotion
+            | Self::FlaggedAccount
             | Self::CustomerFollowUp => Priority::High,
             Self::HumanRequested | Self::ChurnRisk | Self::OpenHandoff | Self::PipelineFailure => {
                 Priority::Normal
@@ -65,7 +81,11 @@ impl HandoffReason {
             Self::LowIntentConfidence
             | Self::NoKnowledgeMatch
             | Self::AmbiguousKnowledge
-            | Self::KnowledgeIntentMismatch => Priority::Normal,
+            | Self::KnowledgeIntentMismatch
+            | Self::HumanOnlyIntent
+            | Self::MultipleQuestions
+            | Self::LongText
+            | Self::ShadowMode => Priority::Normal,
         }
     }
 }
@@ -153,20 +173,51 @@ pub enum Outcome {
     Handoff { priority: Priority },
 }
 
+/// Signs that a ticket is too complex for an automatic answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Complexity {
+    pub words: u32,
+    /// Distinct intents recognised with confidence in separate sentences of the ticket.
+    #[serde(default)]
+    pub distinct_intents: Vec<String>,
+}
+
 /// The numbers behind a decision: what was measured and what it was compared with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
 pub struct Evidence {
     pub intent: Option<IntentScore>,
+    /// The confidence the intent must reach: calibrated for this intent, or the global one.
     pub intent_threshold: f32,
+    pub threshold_source: Option<ThresholdSource>,
+    /// The intent model version that predicted (0: not yet trained, neighbours only).
+    pub model_version: i64,
     pub knowledge_threshold: f32,
     pub margin_threshold: f32,
     /// Every sensitivity score measured, flagged or not.
     pub sensitivity: Vec<SensitivitySignal>,
+    /// Every emotion measured, with the intensity that would call for a person.
+    pub emotions: Vec<EmotionSignal>,
+    pub complexity: Complexity,
+    pub flagged_account: bool,
+    /// Where in the customer's life with the product the question sits.
+    pub stage: Option<LifecycleStage>,
+    /// In shadow mode: what Kindly would have done (the decision as if live).
+    pub shadow: Option<ShadowDecision>,
     /// The closest knowledge, best first (approved and candidates).
     pub knowledge: Vec<KnowledgeHit>,
     /// The customer's earlier tickets within the repeat-contact window.
     pub recent_contacts: u32,
     pub open_handoffs: u32,
+}
+
+/// What Kindly would have sent had shadow mode been off.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShadowDecision {
+    /// Would have answered from this knowledge (`None`: would have handed off too).
+    pub would_answer: Option<KnowledgeRef>,
+    pub rule: String,
+    pub summary: String,
 }
 
 /// A stored decision about a ticket, with its explanation.

@@ -230,6 +230,9 @@ pub struct KnowledgeHit {
     pub answer: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+    /// The article's lifecycle stage (resolutions have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<LifecycleStage>,
 }
 
 #[cfg(test)]

@@ -16,7 +16,10 @@ pub mod sensitivity;
 pub mod ticket;
 pub mod training;
 
-pub use decision::{Decision, Evidence, HandoffReason, IntentScore, Outcome, Priority, Reason, SlaPolicy};
+pub use decision::{
+    Complexity, Decision, Evidence, HandoffReason, IntentScore, Outcome, Priority, Reason, ShadowDecision,
+    SlaPolicy,
+};
 pub use emotion::{Emotion, EmotionSignal};
 pub use error::{BoxError, EmbedError, ErrorKind, IndexError, StoreError, ValidationError};
 pub use knowledge::{

@@ -1,21 +1,26 @@
 //! The answer-or-handoff policy: a pure function of the evidence. When in doubt, hand off.
 //!
-//! Kindly answers only when every check passes: nothing sensitive, no customer context that calls
-//! for a person, a confident intent, approved knowledge above the threshold that agrees with the
-//! intent and is not ambiguous. Otherwise every reason that applies is recorded, with its numbers.
+//! Kindly answers only when every check passes: nothing sensitive and no strong emotion, no
+//! customer context that calls for a person (repeat contact, an open handoff, a flagged account),
+//! an intent that is not human-only and reaches its calibrated threshold, a ticket that is not too
+//! complex, and approved knowledge above the threshold that agrees with the intent and is not
+//! ambiguous. Otherwise every reason that applies is recorded, with its numbers.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::decision::{Decision, Evidence, HandoffReason, Outcome, Priority, Reason};
+use crate::calibration::ThresholdSource;
+use crate::decision::{Decision, Evidence, HandoffReason, Outcome, Priority, Reason, ShadowDecision};
+use crate::emotion::{Emotion, EmotionSignal};
 use crate::knowledge::{KnowledgeHit, PointStatus};
 use crate::ticket::TicketId;
 
 /// The thresholds the policy compares evidence with.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct PolicySettings {
-    /// Minimum intent confidence to answer.
+    /// Minimum intent confidence to answer until the intent model has calibrated thresholds
+    /// (and for intents with too few examples when there is too little data to calibrate).
     pub min_intent_confidence: f32,
     /// Minimum cosine similarity between the ticket and approved knowledge to answer.
     pub min_knowledge_score: f32,
@@ -23,6 +28,12 @@ pub struct PolicySettings {
     pub min_margin: f32,
     /// Earlier tickets within the repeat-contact window that make this one a repeat contact.
     pub repeat_contact_count: u32,
+    /// Intents that always go to a person, however confident.
+    pub human_only_intents: Vec<String>,
+    /// Tickets longer than this many words go to a person.
+    pub max_words: u32,
+    /// This many distinct intents recognised in separate sentences make a ticket complex.
+    pub max_distinct_intents: usize,
 }
 
 impl Default for PolicySettings {
@@ -32,6 +43,9 @@ impl Default for PolicySettings {
             min_knowledge_score: 0.6,
             min_margin: 0.03,
             repeat_contact_count: 2,
+            human_only_intents: Vec::new(),
+            max_words: 250,
+            max_distinct_intents: 2,
         }
     }
 }
@@ -43,14 +57,15 @@ pub fn decide(
     settings: &PolicySettings,
     now: DateTime<Utc>,
 ) -> Decision {
-    evidence.intent_threshold = settings.min_intent_confidence;
     evidence.knowledge_threshold = settings.min_knowledge_score;
     evidence.margin_threshold = settings.min_margin;
     let mut reasons = Vec::new();
 
     sensitive_reasons(&evidence, &mut reasons);
+    emotion_reasons(&evidence, &mut reasons);
     context_reasons(&evidence, settings, &mut reasons);
     intent_reasons(&evidence, settings, &mut reasons);
+    complexity_reasons(&evidence, settings, &mut reasons);
     let best = knowledge_reasons(&evidence, settings, &mut reasons);
 
     let (outcome, rule, summary) = match (reasons.is_empty(), best) {
@@ -88,7 +103,63 @@ fn sensitive_reasons(evidence: &Evidence, reasons: &mut Vec<Reason>) {
     }
 }
 
+/// Strong emotions from the trained heads. Anger adds to the anger exemplars' reason; the others
+/// are `strong_emotion`.
+fn emotion_reasons(evidence: &Evidence, reasons: &mut Vec<Reason>) {
+    let strong: Vec<&EmotionSignal> = evidence.emotions.iter().filter(|e| e.strong()).collect();
+    for e in &strong {
+        let code = if e.emotion == Emotion::Anger {
+            HandoffReason::AngerOrFrustration
+        } else {
+            HandoffReason::StrongEmotion
+        };
+        let detail = format!(
+            "{}: {} {:.2} ≥ {:.2} (emotion head)",
+            code.code(),
+            e.emotion.as_str(),
+            e.intensity,
+            e.threshold.unwrap_or_default()
+        );
+        match reasons.iter_mut().find(|r| r.code == code) {
+            Some(r) if code == HandoffReason::StrongEmotion => {
+                r.detail.push_str(&format!("; {} {:.2}", e.emotion.as_str(), e.intensity));
+            }
+            Some(_) => {}
+            None => reasons.push(Reason { code, detail }),
+        }
+    }
+}
+
+fn complexity_reasons(evidence: &Evidence, settings: &PolicySettings, reasons: &mut Vec<Reason>) {
+    let c = &evidence.complexity;
+    if c.distinct_intents.len() >= settings.max_distinct_intents {
+        push(
+            reasons,
+            HandoffReason::MultipleQuestions,
+            format!(
+                "multiple_questions: {} distinct questions ({})",
+                c.distinct_intents.len(),
+                c.distinct_intents.join(", ")
+            ),
+        );
+    }
+    if c.words > settings.max_words {
+        push(
+            reasons,
+            HandoffReason::LongText,
+            format!("long_text: {} words > {}", c.words, settings.max_words),
+        );
+    }
+}
+
 fn context_reasons(evidence: &Evidence, settings: &PolicySettings, reasons: &mut Vec<Reason>) {
+    if evidence.flagged_account {
+        push(
+            reasons,
+            HandoffReason::FlaggedAccount,
+            "flagged_account: the helpdesk flagged this account".into(),
+        );
+    }
     if evidence.recent_contacts >= settings.repeat_contact_count {
         push(
             reasons,
@@ -112,18 +183,31 @@ fn context_reasons(evidence: &Evidence, settings: &PolicySettings, reasons: &mut
 }
 
 fn intent_reasons(evidence: &Evidence, settings: &PolicySettings, reasons: &mut Vec<Reason>) {
+    if let Some(i) = &evidence.intent
+        && settings.human_only_intents.contains(&i.intent)
+    {
+        push(
+            reasons,
+            HandoffReason::HumanOnlyIntent,
+            format!("human_only_intent: {} is always answered by a person", i.intent),
+        );
+    }
+    let threshold = evidence.intent_threshold;
     match &evidence.intent {
         None => push(
             reasons,
             HandoffReason::LowIntentConfidence,
             "low_intent_confidence: no intent recognised".into(),
         ),
-        Some(i) if i.confidence < settings.min_intent_confidence => push(
+        Some(i) if i.confidence < threshold => push(
             reasons,
             HandoffReason::LowIntentConfidence,
             format!(
-                "low_intent_confidence: intent {} {:.2} < {:.2}",
-                i.intent, i.confidence, settings.min_intent_confidence
+                "low_intent_confidence: intent {} {:.2} < {:.2}{}",
+                i.intent,
+                i.confidence,
+                threshold,
+                threshold_note(evidence)
             ),
         ),
         Some(_) => {}
@@ -192,6 +276,14 @@ fn knowledge_reasons<'a>(
     Some(best)
 }
 
+fn threshold_note(evidence: &Evidence) -> &'static str {
+    match evidence.threshold_source {
+        Some(ThresholdSource::Intent) => " (calibrated for this intent)",
+        Some(ThresholdSource::Global) => " (global threshold)",
+        None => "",
+    }
+}
+
 fn push(reasons: &mut Vec<Reason>, code: HandoffReason, detail: String) {
     if !reasons.iter().any(|r| r.code == code) {
         reasons.push(Reason { code, detail });
@@ -203,10 +295,12 @@ fn rule_family(first: Option<HandoffReason>) -> &'static str {
     match first {
         Some(
             SafetyOrInjury | LegalThreat | Bereavement | Vulnerability | AngerOrFrustration | HumanRequested
-            | ChurnRisk,
+            | ChurnRisk | StrongEmotion,
         ) => "sensitive",
-        Some(RepeatContact | OpenHandoff | CustomerFollowUp) => "customer_context",
-        Some(LowIntentConfidence) => "intent",
+        Some(RepeatContact | OpenHandoff | CustomerFollowUp | FlaggedAccount) => "customer_context",
+        Some(LowIntentConfidence | HumanOnlyIntent) => "intent",
+        Some(MultipleQuestions | LongText) => "complexity",
+        Some(ShadowMode) => "shadow_mode",
         Some(NoKnowledgeMatch | AmbiguousKnowledge | KnowledgeIntentMismatch) => "knowledge",
         Some(PipelineFailure) | None => "pipeline_failure",
     }
@@ -216,12 +310,43 @@ fn answer_summary(evidence: &Evidence, best: &KnowledgeHit, settings: &PolicySet
     let intent = evidence
         .intent
         .as_ref()
-        .map(|i| format!("intent {} {:.2} ≥ {:.2}; ", i.intent, i.confidence, settings.min_intent_confidence))
+        .map(|i| format!("intent {} {:.2} ≥ {:.2}; ", i.intent, i.confidence, evidence.intent_threshold))
         .unwrap_or_default();
     format!(
-        "answered: {intent}best {} {:.2} ≥ {:.2}; no sensitivity flags",
+        "answered: {intent}best {} {:.2} ≥ {:.2}; no sensitivity or emotion flags",
         best.reference, best.score, settings.min_knowledge_score
     )
+}
+
+/// Shadow mode: the decision becomes a handoff, and what Kindly would have done is kept in the
+/// evidence, so a team can measure precision and coverage before sending anything.
+pub fn shadow(decision: Decision) -> Decision {
+    let would_answer = match &decision.outcome {
+        Outcome::Answer { knowledge } => Some(knowledge.clone()),
+        Outcome::Handoff { .. } => None,
+    };
+    if would_answer.is_none() {
+        let mut d = decision;
+        d.evidence.shadow =
+            Some(ShadowDecision { would_answer: None, rule: d.rule.clone(), summary: d.summary.clone() });
+        return d;
+    }
+    let mut evidence = decision.evidence;
+    evidence.shadow =
+        Some(ShadowDecision { would_answer, rule: decision.rule.clone(), summary: decision.summary.clone() });
+    let reasons = vec![Reason {
+        code: HandoffReason::ShadowMode,
+        detail: format!("shadow_mode: nothing is sent; Kindly would have {}", decision.summary),
+    }];
+    Decision {
+        ticket_id: decision.ticket_id,
+        outcome: Outcome::Handoff { priority: Priority::for_reasons(&reasons) },
+        rule: "handoff.shadow_mode".into(),
+        summary: format!("handed off (shadow mode): Kindly would have {}", decision.summary),
+        reasons,
+        evidence,
+        decided_at: decision.decided_at,
+    }
 }
 
 /// The decision recorded when the pipeline itself fails: always a person, never silence.
@@ -258,12 +383,14 @@ mod tests {
             matched: String::new(),
             answer: String::new(),
             link: None,
+            stage: None,
         }
     }
 
     fn routine() -> Evidence {
         Evidence {
             intent: Some(IntentScore { intent: "track_order".into(), confidence: 0.9 }),
+            intent_threshold: 0.5,
             knowledge: vec![
                 hit("kb-1", "track_order", 0.82, PointStatus::Approved),
                 hit("kb-2", "refund", 0.5, PointStatus::Approved),
@@ -274,6 +401,10 @@ mod tests {
 
     fn signal(category: SensitiveCategory, score: f32) -> SensitivitySignal {
         SensitivitySignal { category, score, threshold: 0.6, exemplar: "x".into() }
+    }
+
+    fn emotion(emotion: Emotion, intensity: f32) -> EmotionSignal {
+        EmotionSignal { emotion, intensity, threshold: Some(0.7) }
     }
 
     fn codes(d: &Decision) -> Vec<HandoffReason> {
@@ -306,6 +437,28 @@ mod tests {
                 vec![RepeatContact],
             ),
             ("open handoff", |e| e.open_handoffs = 1, vec![OpenHandoff]),
+            ("flagged account", |e| e.flagged_account = true, vec![FlaggedAccount]),
+            (
+                "strong anger from the head",
+                |e| e.emotions.push(emotion(Emotion::Anger, 0.9)),
+                vec![AngerOrFrustration],
+            ),
+            (
+                "strong sadness and fear are one reason",
+                |e| {
+                    e.emotions.push(emotion(Emotion::Sadness, 0.9));
+                    e.emotions.push(emotion(Emotion::Fear, 0.8));
+                },
+                vec![StrongEmotion],
+            ),
+            ("mild emotion changes nothing", |e| e.emotions.push(emotion(Emotion::Sadness, 0.5)), vec![]),
+            (
+                "two distinct questions",
+                |e| e.complexity.distinct_intents = vec!["refund".into(), "track_order".into()],
+                vec![MultipleQuestions],
+            ),
+            ("very long text", |e| e.complexity.words = 400, vec![LongText]),
+            ("below the calibrated threshold", |e| e.intent_threshold = 0.95, vec![LowIntentConfidence]),
             ("low confidence", |e| e.intent.as_mut().unwrap().confidence = 0.2, vec![LowIntentConfidence]),
             ("no intent", |e| e.intent = None, vec![LowIntentConfidence]),
             ("weak knowledge", |e| e.knowledge[0].score = 0.4, vec![NoKnowledgeMatch]),
@@ -355,8 +508,17 @@ mod tests {
         assert_eq!(d.rule, "answer.all_checks_passed");
         assert_eq!(
             d.summary,
-            "answered: intent track_order 0.90 ≥ 0.50; best article kb-1 0.82 ≥ 0.60; no sensitivity flags"
+            "answered: intent track_order 0.90 ≥ 0.50; best article kb-1 0.82 ≥ 0.60; no sensitivity or emotion flags"
         );
+    }
+
+    #[test]
+    fn human_only_intents_always_go_to_a_person() {
+        let settings =
+            PolicySettings { human_only_intents: vec!["track_order".into()], ..PolicySettings::default() };
+        let d = decide(TicketId::new(), routine(), &settings, Utc::now());
+        assert_eq!(codes(&d), vec![HandoffReason::HumanOnlyIntent]);
+        assert_eq!(d.rule, "handoff.intent");
     }
 
     #[test]
@@ -367,6 +529,21 @@ mod tests {
         let d = decide(TicketId::new(), e, &PolicySettings::default(), Utc::now());
         assert_eq!(d.outcome, Outcome::Handoff { priority: Priority::Urgent });
         assert_eq!(d.rule, "handoff.sensitive");
+    }
+
+    #[test]
+    fn shadow_mode_hands_off_and_keeps_the_would_be_answer() {
+        let d = shadow(decide(TicketId::new(), routine(), &PolicySettings::default(), Utc::now()));
+        assert!(!d.is_answer());
+        assert_eq!(codes(&d), vec![HandoffReason::ShadowMode]);
+        let s = d.evidence.shadow.unwrap();
+        assert_eq!(s.would_answer.unwrap().id, "kb-1");
+        assert_eq!(s.rule, "answer.all_checks_passed");
+        let mut e = routine();
+        e.open_handoffs = 1;
+        let d = shadow(decide(TicketId::new(), e, &PolicySettings::default(), Utc::now()));
+        assert_eq!(codes(&d), vec![HandoffReason::OpenHandoff]);
+        assert!(d.evidence.shadow.unwrap().would_answer.is_none());
     }
 
     #[test]

@@ -91,6 +91,10 @@ pub struct Customer {
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The helpdesk flagged this account (VIP, at risk, under dispute): always a person.
+    /// `None` keeps what was stored before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flagged: Option<bool>,
 }
 
 /// A validated ticket, ready to be stored. Build it with [`NewTicket::validate`].
@@ -121,6 +125,7 @@ impl NewTicket {
             id: required_id("customer.id", &customer.id)?,
             email: optional_text("customer.email", customer.email.as_deref(), MAX_ID_CHARS)?,
             name: optional_text("customer.name", customer.name.as_deref(), MAX_ID_CHARS)?,
+            flagged: customer.flagged,
         };
         if let Some(email) = &customer.email
             && !email.contains('@')
@@ -272,7 +277,7 @@ mod tests {
     use super::*;
 
     fn customer(id: &str) -> Customer {
-        Customer { id: id.into(), email: None, name: None }
+        Customer { id: id.into(), email: None, name: None, flagged: None }
     }
 
     #[test]

@@ -256,6 +256,21 @@ fn invalid(message: String) -> ModelError {
     ModelError::Head(message)
 }
 
+/// Dot products of every row of `queries` with every row of `keys` (cosine similarities for
+/// normalised embeddings), row-major `queries × keys`.
+pub fn similarity_matrix(queries: &[f32], keys: &[f32], dimension: usize) -> Result<Vec<f32>, ModelError> {
+    if dimension == 0 || !queries.len().is_multiple_of(dimension) || !keys.len().is_multiple_of(dimension) {
+        return Err(invalid("vectors are not whole rows of the dimension".into()));
+    }
+    let (q, k) = (queries.len() / dimension, keys.len() / dimension);
+    if q == 0 || k == 0 {
+        return Ok(Vec::new());
+    }
+    let queries = Tensor::from_slice(queries, (q, dimension), &DEVICE)?;
+    let keys = Tensor::from_slice(keys, (k, dimension), &DEVICE)?;
+    Ok(queries.matmul(&keys.t()?)?.flatten_all()?.to_vec1()?)
+}
+
 /// The index of the largest value.
 pub fn argmax(values: &[f32]) -> Option<usize> {
     values.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i)

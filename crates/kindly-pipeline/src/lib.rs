@@ -10,6 +10,7 @@
 mod classify;
 mod error;
 mod follow_up;
+pub mod intent;
 pub mod knowledge;
 mod learn;
 mod process;
@@ -24,6 +25,7 @@ use kindly_core::{Embedder, RecordStore, VectorIndex};
 pub use classify::{SensitivityDetector, SensitivityExemplars};
 pub use error::PipelineError;
 pub use follow_up::FollowUp;
+use intent::{IntentModel, IntentModels};
 pub use knowledge::{ArticleFields, IngestReport, KnowledgeBase};
 pub use prompts::Prompts;
 pub use settings::PipelineSettings;
@@ -35,6 +37,7 @@ pub struct Pipeline {
     index: Arc<dyn VectorIndex>,
     embedder: Arc<dyn Embedder>,
     sensitivity: Arc<SensitivityDetector>,
+    intent: Arc<IntentModels>,
     prompts: Arc<Prompts>,
     settings: PipelineSettings,
 }
@@ -54,7 +57,10 @@ impl Pipeline {
         prompts: Arc<Prompts>,
         settings: PipelineSettings,
     ) -> Self {
-        Self { store, index, embedder, sensitivity, prompts, settings }
+        let untrained =
+            IntentModel::untrained(settings.policy.min_intent_confidence, settings.intent.target_precision);
+        let intent = Arc::new(IntentModels::new(untrained));
+        Self { store, index, embedder, sensitivity, intent, prompts, settings }
     }
 
     /// The knowledge base this pipeline answers from.
@@ -68,5 +74,10 @@ impl Pipeline {
 
     pub fn settings(&self) -> &PipelineSettings {
         &self.settings
+    }
+
+    /// The intent model versions: the one serving now, and the retraining signal.
+    pub fn intent_models(&self) -> &Arc<IntentModels> {
+        &self.intent
     }
 }

@@ -6,8 +6,8 @@ use chrono::{Duration, Utc};
 use kindly_core::ports::TriageRecord;
 use kindly_core::queue::HandoffContext;
 use kindly_core::{
-    Author, Decision, Evidence, Handoff, HandoffId, HandoffStatus, KnowledgeHit, NewMessage, Outcome,
-    SearchFilter, Source, Ticket, TicketId, TicketStatus, policy,
+    Author, Complexity, Decision, Evidence, Handoff, HandoffId, HandoffStatus, IntentScore, KnowledgeHit,
+    LifecycleStage, NewMessage, Outcome, SearchFilter, Source, Ticket, TicketId, TicketStatus, policy,
 };
 use tracing::{Instrument, info_span};
 
@@ -18,6 +18,7 @@ use crate::{Pipeline, PipelineError};
 struct CustomerContext {
     recent_contacts: u32,
     open_handoffs: u32,
+    flagged: bool,
 }
 
 /// A step that failed, named for the `pipeline_failure` reason.
@@ -122,6 +123,7 @@ impl Pipeline {
         Ok(CustomerContext {
             recent_contacts: self.store.recent_contacts(&ticket.customer.id, ticket.id, since).await?,
             open_handoffs: self.store.open_handoffs(&ticket.customer.id).await?,
+            flagged: ticket.customer.flagged.unwrap_or(false),
         })
     }
 
@@ -133,15 +135,28 @@ impl Pipeline {
         knowledge: Vec<KnowledgeHit>,
         customer: CustomerContext,
     ) -> Decision {
+        let intent = c.intent.as_ref();
+        let stage = lifecycle_stage(intent.map(|i| i.intent.as_str()), &knowledge);
         let evidence = Evidence {
-            intent: c.intent,
+            intent: intent.map(|i| IntentScore { intent: i.intent.clone(), confidence: i.confidence }),
+            intent_threshold: intent.map_or(self.settings.policy.min_intent_confidence, |i| i.threshold),
+            threshold_source: intent.map(|i| i.source),
+            model_version: c.model_version,
             sensitivity: c.sensitivity,
+            emotions: c.emotions,
+            complexity: Complexity {
+                words: ticket.text().split_whitespace().count() as u32,
+                distinct_intents: c.distinct_intents,
+            },
             knowledge,
             recent_contacts: customer.recent_contacts,
             open_handoffs: customer.open_handoffs,
+            flagged_account: customer.flagged,
+            stage,
             ..Evidence::default()
         };
         let decision = policy::decide(ticket.id, evidence, &self.settings.policy, Utc::now());
+        let decision = if self.settings.shadow_mode { policy::shadow(decision) } else { decision };
         tracing::info!(ticket = %ticket.id, rule = %decision.rule, "decided");
         decision
     }
@@ -272,6 +287,14 @@ impl Pipeline {
             .next()
             .ok_or_else(|| PipelineError::NotFound(format!("decision for ticket {id}")))
     }
+}
+
+/// The stage of the best knowledge about the predicted intent (or of the best knowledge).
+fn lifecycle_stage(intent: Option<&str>, knowledge: &[KnowledgeHit]) -> Option<LifecycleStage> {
+    let about_intent = knowledge
+        .iter()
+        .find(|k| k.stage.is_some() && intent.is_some_and(|i| k.intents.iter().any(|x| x == i)));
+    about_intent.or_else(|| knowledge.iter().find(|k| k.stage.is_some())).and_then(|k| k.stage)
 }
 
 fn step_seconds(step: &'static str, started: Instant) {

@@ -45,6 +45,7 @@ impl Pipeline {
                 status: p.status,
                 answer: a.answer().to_owned(),
                 link: Some(format!("{}/{}", self.settings.kb_base_url.trim_end_matches('/'), a.id)),
+                stage: a.stage,
                 intents: a.intents,
                 matched: p.text,
             }),
@@ -58,6 +59,7 @@ impl Pipeline {
                     intents: vec![r.label()],
                     answer: r.reply,
                     link: None,
+                    stage: None,
                     matched: p.text,
                 })
             }

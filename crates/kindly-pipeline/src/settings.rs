@@ -1,8 +1,13 @@
 //! The pipeline's settings: policy thresholds, SLAs and retrieval sizes.
 
+use std::collections::BTreeMap;
+
+use kindly_core::Emotion;
 use kindly_core::decision::SlaPolicy;
 use kindly_core::policy::PolicySettings;
 use serde::{Deserialize, Serialize};
+
+use crate::intent::IntentTraining;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -23,6 +28,14 @@ pub struct PipelineSettings {
     pub kb_base_url: String,
     /// The brand's name, as templates sign it.
     pub brand: String,
+    /// Training and calibration of the intent model.
+    pub intent: IntentTraining,
+    /// Intensity from the emotion heads at or above which an emotion calls for a person.
+    /// Emotions not listed never do on their own.
+    pub strong_emotions: BTreeMap<Emotion, f32>,
+    /// Decide and record everything, send nothing: every ticket goes to a person, with what
+    /// Kindly would have done, so its precision and coverage can be measured before going live.
+    pub shadow_mode: bool,
 }
 
 impl Default for PipelineSettings {
@@ -37,6 +50,15 @@ impl Default for PipelineSettings {
             history_limit: 10,
             kb_base_url: "https://help.lumo.example/kb".into(),
             brand: "Lumo".into(),
+            intent: IntentTraining::default(),
+            strong_emotions: BTreeMap::from([
+                (Emotion::Anger, 0.7),
+                (Emotion::Sadness, 0.7),
+                (Emotion::Fear, 0.7),
+                (Emotion::Disappointment, 0.7),
+                (Emotion::Negativity, 0.95),
+            ]),
+            shadow_mode: false,
         }
     }
 }
@@ -53,6 +75,25 @@ impl PipelineSettings {
             if !(0.0..=1.0).contains(&v) {
                 return Err(format!("{name} must be between 0 and 1, got {v}"));
             }
+        }
+        let i = &self.intent;
+        for (name, v) in [
+            ("pipeline.intent.target_precision", i.target_precision),
+            ("pipeline.intent.threshold_floor", i.threshold_floor),
+            ("pipeline.intent.head_weight", i.head_weight),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(format!("{name} must be between 0 and 1, got {v}"));
+            }
+        }
+        if i.folds < 2 || i.head.epochs == 0 || i.head.batch_size == 0 {
+            return Err(
+                "pipeline.intent.folds must be at least 2, and head.epochs and head.batch_size at least 1"
+                    .into(),
+            );
+        }
+        if let Some((e, v)) = self.strong_emotions.iter().find(|(_, v)| !(0.0..=1.0).contains(*v)) {
+            return Err(format!("pipeline.strong_emotions.{} must be between 0 and 1, got {v}", e.as_str()));
         }
         if self.intent_neighbours == 0 || self.knowledge_hits == 0 {
             return Err("pipeline.intent_neighbours and pipeline.knowledge_hits must be at least 1".into());

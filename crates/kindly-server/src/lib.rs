@@ -83,6 +83,10 @@ impl Kindly {
         if articles + resolutions > 0 {
             tracing::info!(articles, resolutions, "re-indexed records a previous run left unindexed");
         }
+        if pipeline.load_intent_model_checked().await.context("loading the intent model")? {
+            tracing::info!("the intent model is older than the labels; retraining in the background");
+            pipeline.intent_models().labels_changed();
+        }
         Ok(Self { settings, pipeline, store, index, embedder, nudge: Arc::new(Notify::new()) })
     }
 
@@ -99,6 +103,10 @@ impl Kindly {
             self.settings.worker.clone(),
             stop_rx,
         ));
+        let trainer = {
+            let pipeline = self.pipeline.clone();
+            tokio::spawn(async move { pipeline.run_intent_trainer().await })
+        };
         tracing::info!(addr = %listener.local_addr()?, "Kindly is listening");
         let app = routes::router(&self);
         axum::serve(listener, app)
@@ -108,6 +116,7 @@ impl Kindly {
             })
             .await?;
         let _ = stop_tx.send(true);
+        trainer.abort();
         worker.await?;
         self.store.close().await;
         Ok(())

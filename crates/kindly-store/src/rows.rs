@@ -48,6 +48,7 @@ pub(crate) fn ticket(row: &SqliteRow) -> Result<Ticket, StoreError> {
             id: get(row, "customer_id")?,
             email: get(row, "email")?,
             name: get(row, "name")?,
+            flagged: Some(get(row, "flagged")?),
         },
         subject: get(row, "subject")?,
         body: get(row, "body")?,

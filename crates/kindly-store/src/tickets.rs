@@ -13,7 +13,7 @@ use crate::rows::{self, get, to_json};
 use crate::{SqliteStore, backend};
 
 const TICKET_COLUMNS: &str =
-    "SELECT t.*, c.email, c.name FROM tickets t JOIN customers c ON c.id = t.customer_id";
+    "SELECT t.*, c.email, c.name, c.flagged FROM tickets t JOIN customers c ON c.id = t.customer_id";
 
 impl SqliteStore {
     async fn ticket_by(&self, column: &str, value: &str) -> Result<Option<Ticket>, StoreError> {
@@ -102,13 +102,16 @@ impl TicketStore for SqliteStore {
         let id = TicketId::new();
         let mut tx = self.pool.begin().await.map_err(backend)?;
         sqlx::query(
-            "INSERT INTO customers (id, email, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE \
-             SET email = coalesce(excluded.email, email), name = coalesce(excluded.name, name)",
+            "INSERT INTO customers (id, email, name, flagged, created_at) VALUES (?, ?, ?, coalesce(?, 0), ?) \
+             ON CONFLICT(id) DO UPDATE SET email = coalesce(excluded.email, email), \
+             name = coalesce(excluded.name, name), flagged = coalesce(?, flagged)",
         )
         .bind(&t.customer.id)
         .bind(&t.customer.email)
         .bind(&t.customer.name)
+        .bind(t.customer.flagged)
         .bind(now)
+        .bind(t.customer.flagged)
         .execute(&mut *tx)
         .await
         .map_err(backend)?;

@@ -16,8 +16,12 @@ use kindly_core::{
 };
 
 fn new_ticket(external_id: &str, customer: &str) -> NewTicket {
-    let customer =
-        Customer { id: customer.into(), email: Some("sam@example.com".into()), name: Some("Sam".into()) };
+    let customer = Customer {
+        id: customer.into(),
+        email: Some("sam@example.com".into()),
+        name: Some("Sam".into()),
+        flagged: None,
+    };
     NewTicket::validate(external_id, customer, Some("Help"), "My parcel is late", None, None, Utc::now())
         .unwrap()
 }

@@ -201,7 +201,7 @@ async fn triage_latency(
         let ticket = Ticket {
             id: TicketId::new(),
             external_id: "bench".into(),
-            customer: Customer { id: "bench".into(), email: None, name: None },
+            customer: Customer { id: "bench".into(), email: None, name: None, flagged: None },
             subject: None,
             body: text.clone(),
             channel: "bench".into(),

@@ -103,6 +103,32 @@ async fn ingest(kindly: &Kindly, dir: &std::path::Path) -> anyhow::Result<()> {
         report.removed,
         report.points
     );
+    if kindly.pipeline.load_intent_model_checked().await? {
+        train_intent_model(kindly).await?;
+    }
+    Ok(())
+}
+
+/// Trains the intent model now and says how it did on held-out folds.
+async fn train_intent_model(kindly: &Kindly) -> anyhow::Result<()> {
+    let spinner = ProgressBar::new_spinner().with_message("training the intent model");
+    spinner.enable_steady_tick(Duration::from_millis(120));
+    let version = kindly.pipeline.retrain_intent_model().await?;
+    spinner.finish_and_clear();
+    let model = kindly.pipeline.intent_models().current();
+    let r = model.record();
+    match version {
+        Some(v) => eprintln!(
+            "intent model v{v}: {} examples, {} intents; held-out accuracy {:.1}%, answered {:.1}% at precision {:.1}% (target {:.0}%)",
+            r.examples,
+            r.labels.len(),
+            100.0 * r.scores.accuracy,
+            100.0 * r.scores.coverage,
+            100.0 * r.scores.precision,
+            100.0 * r.thresholds.target_precision
+        ),
+        None => eprintln!("intent model: fewer than two intents, nothing to train"),
+    }
     Ok(())
 }
 
@@ -116,7 +142,7 @@ async fn triage(settings: Settings, text: &str, customer: &str, explain: bool) -
     let now = Utc::now();
     let new = NewTicket::validate(
         "cli",
-        Customer { id: customer.into(), email: None, name: None },
+        Customer { id: customer.into(), email: None, name: None, flagged: None },
         None,
         text,
         Some("cli"),

@@ -51,6 +51,7 @@ async fn create(
     let body = required_body(&req)?;
     let article = req.into_article(id, &body, Utc::now());
     s.pipeline.knowledge().save(&article).await?;
+    s.pipeline.intent_models().labels_changed();
     Ok((StatusCode::CREATED, Json(article)))
 }
 
@@ -72,6 +73,7 @@ async fn update(
     let body = required_body(&req)?;
     let article = req.into_article(id, &body, Utc::now());
     s.pipeline.knowledge().save(&article).await?;
+    s.pipeline.intent_models().labels_changed();
     Ok(Json(article))
 }
 
@@ -83,6 +85,7 @@ fn required_body(req: &ArticleFields) -> Result<String, ApiError> {
 
 async fn remove(axum::extract::State(s): State, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     if s.pipeline.knowledge().delete(&id).await? {
+        s.pipeline.intent_models().labels_changed();
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found(format!("article {id}")))

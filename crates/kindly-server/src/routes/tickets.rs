@@ -39,6 +39,7 @@ struct CustomerIn {
     id: String,
     email: Option<String>,
     name: Option<String>,
+    flagged: Option<bool>,
 }
 
 #[derive(Serialize)]
@@ -54,7 +55,12 @@ async fn intake(
     axum::extract::State(s): State,
     Json(req): Json<Intake>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let customer = Customer { id: req.customer.id, email: req.customer.email, name: req.customer.name };
+    let customer = Customer {
+        id: req.customer.id,
+        email: req.customer.email,
+        name: req.customer.name,
+        flagged: req.customer.flagged,
+    };
     let now = Utc::now();
     let ticket = NewTicket::validate(
         &req.external_id,

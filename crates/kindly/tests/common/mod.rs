@@ -28,6 +28,8 @@ pub fn settings(data_dir: &Path) -> Settings {
     s.data.dir = data_dir.to_owned();
     s.server.bind = "127.0.0.1:0".parse().unwrap();
     s.worker.poll_interval_ms = 100;
+    // The version trained with the template serves; tests that retrain say so.
+    s.pipeline.intent.debounce_seconds = 3600;
     s
 }
 
@@ -45,6 +47,7 @@ fn template() -> &'static Path {
                 let kb = s.knowledge.dir.clone();
                 let kindly = Kindly::build(s).await.unwrap();
                 kindly.pipeline.knowledge().ingest_dir(&kb, &indicatif::ProgressBar::hidden()).await.unwrap();
+                kindly.pipeline.retrain_intent_model().await.unwrap().expect("the sample KB has intents");
                 kindly.store.close().await;
             });
             dir

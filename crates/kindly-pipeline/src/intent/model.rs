@@ -1,0 +1,204 @@
+//! One version of the intent model, and how it predicts.
+
+use std::collections::HashMap;
+
+use kindly_core::calibration::{IntentThresholds, ThresholdSource};
+use kindly_core::{IntentModelRecord, ValidationScores};
+use kindly_model::{Head, HeadKind, HeadSpec};
+
+use crate::PipelineError;
+
+/// The predicted intent, how sure the model is, and the threshold it must reach to answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntentPrediction {
+    pub intent: String,
+    pub confidence: f32,
+    pub threshold: f32,
+    pub source: ThresholdSource,
+}
+
+/// One immutable version: a head (none before the first training) and its thresholds.
+pub struct IntentModel {
+    record: IntentModelRecord,
+    head: Option<Head>,
+}
+
+impl std::fmt::Debug for IntentModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntentModel").field("version", &self.record.version).finish_non_exhaustive()
+    }
+}
+
+impl IntentModel {
+    /// Before any training: the neighbour vote alone, with one global threshold.
+    pub fn untrained(global_threshold: f32, target_precision: f32) -> Self {
+        Self {
+            record: IntentModelRecord {
+                version: 0,
+                trained_at: chrono::DateTime::UNIX_EPOCH,
+                examples: 0,
+                labels: Vec::new(),
+                dimension: 0,
+                hidden: 0,
+                head_weight: 0.0,
+                thresholds: IntentThresholds::uncalibrated(target_precision, global_threshold),
+                scores: ValidationScores::default(),
+                weights: Vec::new(),
+            },
+            head: None,
+        }
+    }
+
+    pub fn from_record(mut record: IntentModelRecord) -> Result<Self, PipelineError> {
+        let spec = HeadSpec {
+            kind: HeadKind::SingleLabel,
+            labels: record.labels.clone(),
+            dimension: record.dimension,
+            hidden: record.hidden,
+        };
+        let head = Head::from_safetensors(spec, &record.weights)
+            .map_err(|e| PipelineError::Model(format!("intent model v{}: {e}", record.version)))?;
+        record.weights = Vec::new();
+        Ok(Self { record, head: Some(head) })
+    }
+
+    pub(crate) fn with_head(record: IntentModelRecord, head: Head) -> Self {
+        Self { record, head: Some(head) }
+    }
+
+    /// Numbers the version as the store did, and lets go of the serialised weights.
+    pub(crate) fn stored_as(&mut self, version: i64) {
+        self.record.version = version;
+        self.record.weights = Vec::new();
+    }
+
+    /// The version's record (with its weights only before it is stored).
+    pub fn record(&self) -> &IntentModelRecord {
+        &self.record
+    }
+
+    pub fn version(&self) -> i64 {
+        self.record.version
+    }
+
+    /// Blends the head's probabilities with the neighbour vote and picks the best intent.
+    pub fn predict(
+        &self,
+        vector: &[f32],
+        neighbours: &[(String, f32)],
+        temperature: f32,
+    ) -> Result<Option<IntentPrediction>, PipelineError> {
+        let head = match &self.head {
+            Some(head) => Some(
+                head.predict(vector)
+                    .map_err(|e| PipelineError::Model(e.to_string()))?
+                    .pop()
+                    .unwrap_or_default(),
+            ),
+            None => None,
+        };
+        Ok(self.blend(head.as_deref(), neighbours, temperature))
+    }
+
+    /// The head's prediction alone (for single sentences); `None` before the first training.
+    pub fn predict_head(&self, vector: &[f32]) -> Result<Option<IntentPrediction>, PipelineError> {
+        let Some(head) = &self.head else { return Ok(None) };
+        let probabilities =
+            head.predict(vector).map_err(|e| PipelineError::Model(e.to_string()))?.pop().unwrap_or_default();
+        let best = kindly_model::argmax(&probabilities);
+        Ok(best.map(|i| {
+            let intent = self.record.labels[i].clone();
+            let (threshold, source) = self.record.thresholds.for_intent(&intent);
+            IntentPrediction { intent, confidence: probabilities[i], threshold, source }
+        }))
+    }
+
+    /// The blend, given the head's probabilities (`None` without a head).
+    pub(crate) fn blend(
+        &self,
+        head: Option<&[f32]>,
+        neighbours: &[(String, f32)],
+        temperature: f32,
+    ) -> Option<IntentPrediction> {
+        let vote = vote_distribution(neighbours, temperature);
+        // An intent the head has not learned yet (knowledge added since training): the
+        // neighbours decide alone until the next version.
+        let unknown_to_head = vote
+            .iter()
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .is_some_and(|(winner, _)| !self.record.labels.iter().any(|l| l == winner));
+        let head = head.filter(|_| !unknown_to_head);
+        let (head_weight, vote_weight) = match (head.is_some(), vote.is_empty()) {
+            (true, false) => (self.record.head_weight, 1.0 - self.record.head_weight),
+            (true, true) => (1.0, 0.0),
+            (false, _) => (0.0, 1.0),
+        };
+        let mut combined: HashMap<&str, f32> = HashMap::new();
+        if let Some(probabilities) = head {
+            for (label, p) in self.record.labels.iter().zip(probabilities) {
+                *combined.entry(label).or_default() += head_weight * p;
+            }
+        }
+        for (label, p) in &vote {
+            *combined.entry(label).or_default() += vote_weight * p;
+        }
+        let (intent, confidence) =
+            combined.into_iter().max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(a.0)))?;
+        let (threshold, source) = self.record.thresholds.for_intent(intent);
+        Some(IntentPrediction { intent: intent.to_owned(), confidence, threshold, source })
+    }
+}
+
+/// A softmax vote of the nearest labelled examples: each votes with weight
+/// `exp((score - best) / temperature)`; returns each intent's share of the weight.
+pub fn vote_distribution(neighbours: &[(String, f32)], temperature: f32) -> Vec<(&str, f32)> {
+    let best = neighbours.iter().map(|(_, s)| *s).fold(f32::MIN, f32::max);
+    let mut weights: Vec<(&str, f32)> = Vec::new();
+    for (intent, score) in neighbours {
+        let w = ((score - best) / temperature).exp();
+        match weights.iter_mut().find(|(i, _)| i == intent) {
+            Some(entry) => entry.1 += w,
+            None => weights.push((intent, w)),
+        }
+    }
+    let total: f32 = weights.iter().map(|(_, w)| w).sum();
+    weights.iter_mut().for_each(|(_, w)| *w /= total);
+    weights
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(i: &str, s: f32) -> (String, f32) {
+        (i.to_owned(), s)
+    }
+
+    #[test]
+    fn vote_prefers_close_agreeing_neighbours() {
+        let model = IntentModel::untrained(0.5, 0.98);
+        let clear = model.blend(None, &[n("refund", 0.9), n("refund", 0.85), n("track", 0.6)], 0.05).unwrap();
+        assert_eq!(clear.intent, "refund");
+        assert!(clear.confidence > 0.99);
+        assert_eq!((clear.threshold, clear.source), (0.5, ThresholdSource::Global));
+        let torn = model.blend(None, &[n("refund", 0.8), n("track", 0.8)], 0.05).unwrap();
+        assert!((torn.confidence - 0.5).abs() < 1e-6);
+        assert!(model.blend(None, &[], 0.05).is_none());
+    }
+
+    #[test]
+    fn head_and_vote_are_blended() {
+        let mut model = IntentModel::untrained(0.5, 0.98);
+        model.record.labels = vec!["refund".into(), "track".into()];
+        model.record.head_weight = 0.5;
+        // the head is sure of "track", the vote of "refund": a tie broken by name, at 0.5
+        let p = model.blend(Some(&[0.0, 1.0]), &[n("refund", 0.9)], 0.05).unwrap();
+        assert!((p.confidence - 0.5).abs() < 1e-6);
+        // head alone when no labelled neighbour was found
+        let p = model.blend(Some(&[0.2, 0.8]), &[], 0.05).unwrap();
+        assert_eq!((p.intent.as_str(), p.confidence), ("track", 0.8));
+        // an intent the head has never seen is decided by the vote alone
+        let p = model.blend(Some(&[0.3, 0.7]), &[n("new_intent", 0.9)], 0.05).unwrap();
+        assert_eq!((p.intent.as_str(), p.confidence), ("new_intent", 1.0));
+    }
+}

@@ -1,0 +1,266 @@
+//! Training a version: held-out folds give the predictions that calibrate the thresholds and
+//! the validation scores, then the head is trained once more on everything.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use kindly_core::calibration::{self, Prediction};
+use kindly_core::{IntentModelRecord, ValidationScores};
+use kindly_model::{Head, HeadKind, HeadSpec, Targets, TrainOptions, similarity_matrix};
+use serde::{Deserialize, Serialize};
+
+use super::model::IntentModel;
+use crate::PipelineError;
+
+/// One labelled example: an article's sample question, a resolution an agent labelled, or an
+/// imported label, with its embedding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainingExample {
+    pub intent: String,
+    pub vector: Vec<f32>,
+}
+
+/// How intent models are trained and calibrated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IntentTraining {
+    /// Automatic answers should be right at least this often (held-out precision).
+    pub target_precision: f32,
+    /// Held-out folds for calibration and validation scores.
+    pub folds: usize,
+    /// An intent needs this many held-out predictions for its own threshold; the others use the
+    /// conservative global threshold.
+    pub min_support: usize,
+    /// No calibrated threshold goes below this.
+    pub threshold_floor: f32,
+    /// Weight of the head against the neighbour vote (0–1).
+    pub head_weight: f32,
+    /// Width of the head's hidden layer (0: a linear head).
+    pub hidden: usize,
+    pub head: TrainOptions,
+    /// Retrain this long after the last label change (debounce), in seconds.
+    pub debounce_seconds: u64,
+}
+
+impl Default for IntentTraining {
+    fn default() -> Self {
+        Self {
+            target_precision: 0.98,
+            folds: 5,
+            min_support: 20,
+            threshold_floor: 0.3,
+            head_weight: 0.5,
+            hidden: 0,
+            head: TrainOptions::default(),
+            debounce_seconds: 10,
+        }
+    }
+}
+
+/// Trains a version from labelled examples; `None` with fewer than two intents. The neighbour
+/// vote of the held-out folds uses `neighbours` examples at `temperature`, like triage does.
+pub fn train(
+    examples: &[TrainingExample],
+    settings: &IntentTraining,
+    neighbours: usize,
+    temperature: f32,
+    fallback_threshold: f32,
+) -> Result<Option<IntentModel>, PipelineError> {
+    let labels: Vec<String> = examples
+        .iter()
+        .map(|e| e.intent.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if labels.len() < 2 {
+        return Ok(None);
+    }
+    let dimension = examples[0].vector.len();
+    if let Some(bad) = examples.iter().find(|e| e.vector.len() != dimension) {
+        return Err(PipelineError::Model(format!(
+            "example of {} has dimension {}, expected {dimension}",
+            bad.intent,
+            bad.vector.len()
+        )));
+    }
+    let index: BTreeMap<&str, u32> = labels.iter().enumerate().map(|(i, l)| (l.as_str(), i as u32)).collect();
+    let classes: Vec<u32> = examples.iter().map(|e| index[e.intent.as_str()]).collect();
+    let spec =
+        HeadSpec { kind: HeadKind::SingleLabel, labels: labels.clone(), dimension, hidden: settings.hidden };
+    let shell = |head_weight: f32| IntentModelRecord {
+        version: 0,
+        trained_at: Utc::now(),
+        examples: examples.len(),
+        labels: labels.clone(),
+        dimension,
+        hidden: settings.hidden,
+        head_weight,
+        thresholds: kindly_core::calibration::IntentThresholds::uncalibrated(settings.target_precision, 1.0),
+        scores: ValidationScores::default(),
+        weights: Vec::new(),
+    };
+
+    // Held-out predictions, fold by fold, with the same blend triage uses.
+    let folds = stratified_folds(&classes, settings.folds.max(2));
+    let mut held_out: Vec<Option<Prediction>> = vec![None; examples.len()];
+    for fold in 0..settings.folds.max(2) {
+        let (test, fit): (Vec<usize>, Vec<usize>) = (0..examples.len()).partition(|&i| folds[i] == fold);
+        if test.is_empty() || fit.is_empty() {
+            continue;
+        }
+        let fit_x: Vec<f32> = fit.iter().flat_map(|&i| examples[i].vector.iter().copied()).collect();
+        let fit_y: Vec<u32> = fit.iter().map(|&i| classes[i]).collect();
+        let test_x: Vec<f32> = test.iter().flat_map(|&i| examples[i].vector.iter().copied()).collect();
+        let head =
+            Head::train(spec.clone(), &fit_x, Targets::Classes(&fit_y), &settings.head).map_err(model)?;
+        let probabilities = head.predict(&test_x).map_err(model)?;
+        let similarities = similarity_matrix(&test_x, &fit_x, dimension).map_err(model)?;
+        let fold_model = IntentModel::with_head(shell(settings.head_weight), head);
+        for (row, &i) in test.iter().enumerate() {
+            let sims = &similarities[row * fit.len()..(row + 1) * fit.len()];
+            let nearest: Vec<(String, f32)> = top_k(sims, neighbours)
+                .into_iter()
+                .map(|j| (examples[fit[j]].intent.clone(), sims[j]))
+                .collect();
+            held_out[i] =
+                fold_model.blend(Some(&probabilities[row]), &nearest, temperature).map(|p| Prediction {
+                    correct: p.intent == examples[i].intent,
+                    intent: p.intent,
+                    confidence: p.confidence,
+                });
+        }
+    }
+    let predictions: Vec<Prediction> = held_out.iter().flatten().cloned().collect();
+    let thresholds = calibration::calibrate(
+        &predictions,
+        settings.target_precision,
+        settings.min_support,
+        settings.threshold_floor,
+        fallback_threshold,
+    );
+    let (coverage, precision) = calibration::coverage_and_precision(
+        held_out.iter().map(|p| (p.as_ref(), p.as_ref().map_or(1.0, |p| thresholds.for_intent(&p.intent).0))),
+    );
+    let truth: Vec<&str> = examples.iter().map(|e| e.intent.as_str()).collect();
+    let predicted: Vec<Option<&str>> =
+        held_out.iter().map(|p| p.as_ref().map(|p| p.intent.as_str())).collect();
+    let scores = ValidationScores {
+        folds: settings.folds.max(2),
+        accuracy: accuracy(&truth, &predicted),
+        macro_f1: macro_f1(&truth, &predicted),
+        coverage,
+        precision,
+    };
+
+    let all_x: Vec<f32> = examples.iter().flat_map(|e| e.vector.iter().copied()).collect();
+    let head = Head::train(spec, &all_x, Targets::Classes(&classes), &settings.head).map_err(model)?;
+    let weights = head.to_safetensors().map_err(model)?;
+    let record = IntentModelRecord { thresholds, scores, weights, ..shell(settings.head_weight) };
+    Ok(Some(IntentModel::with_head(record, head)))
+}
+
+fn model(e: kindly_model::ModelError) -> PipelineError {
+    PipelineError::Model(e.to_string())
+}
+
+/// Fold of each example: within each class, examples are dealt round-robin.
+fn stratified_folds(classes: &[u32], folds: usize) -> Vec<usize> {
+    let mut seen: BTreeMap<u32, usize> = BTreeMap::new();
+    classes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let n = seen.entry(*c).or_default();
+            *n += 1;
+            // offset by the example's position so that small classes do not all start at fold 0
+            (*n + i / 7) % folds
+        })
+        .collect()
+}
+
+/// Indices of the `k` largest values, best first.
+fn top_k(values: &[f32], k: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    let k = k.min(order.len());
+    if k == 0 {
+        return Vec::new();
+    }
+    order.select_nth_unstable_by(k - 1, |a, b| values[*b].total_cmp(&values[*a]));
+    order.truncate(k);
+    order.sort_by(|a, b| values[*b].total_cmp(&values[*a]));
+    order
+}
+
+/// Share of examples whose prediction is right (no prediction counts as wrong).
+pub fn accuracy(truth: &[&str], predicted: &[Option<&str>]) -> f32 {
+    let right = truth.iter().zip(predicted).filter(|(t, p)| Some(**t) == **p).count();
+    if truth.is_empty() { 0.0 } else { right as f32 / truth.len() as f32 }
+}
+
+/// Macro-averaged F1 over the true labels.
+pub fn macro_f1(truth: &[&str], predicted: &[Option<&str>]) -> f32 {
+    let mut counts: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new(); // tp, fp, fn
+    for (t, p) in truth.iter().zip(predicted) {
+        counts.entry(t).or_default();
+        match p {
+            Some(p) if p == t => counts.entry(t).or_default().0 += 1,
+            Some(p) => {
+                counts.entry(t).or_default().2 += 1;
+                if let Some(c) = counts.get_mut(p) {
+                    c.1 += 1;
+                }
+            }
+            None => counts.entry(t).or_default().2 += 1,
+        }
+    }
+    let f1s: Vec<f32> = counts
+        .values()
+        .map(|&(tp, fp, fn_)| if tp == 0 { 0.0 } else { 2.0 * tp as f32 / (2 * tp + fp + fn_) as f32 })
+        .collect();
+    if f1s.is_empty() { 0.0 } else { f1s.iter().sum::<f32>() / f1s.len() as f32 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Three intents around orthogonal directions, with noise.
+    fn examples() -> Vec<TrainingExample> {
+        (0..150)
+            .map(|i| {
+                let c = i % 3;
+                let mut v = vec![0.05 * ((i * 7 % 11) as f32 / 11.0); 6];
+                v[c] += 1.0;
+                v[c + 3] += 0.3 * ((i % 5) as f32 / 5.0);
+                TrainingExample { intent: ["refund", "track", "reset"][c].into(), vector: v }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn trains_calibrates_and_scores() {
+        let model = train(&examples(), &IntentTraining::default(), 5, 0.05, 0.5).unwrap().unwrap();
+        let r = model.record();
+        assert_eq!(r.labels, ["refund", "reset", "track"]);
+        assert_eq!(r.examples, 150);
+        assert!(r.scores.accuracy > 0.99, "{:?}", r.scores);
+        assert_eq!(r.thresholds.per_intent.len(), 3, "50 examples each is enough support");
+        let p = model.predict(&[1.0, 0.0, 0.0, 0.0, 0.0, 0.0], &[], 0.05).unwrap().unwrap();
+        assert_eq!(p.intent, "refund");
+    }
+
+    #[test]
+    fn one_intent_is_not_enough() {
+        let one: Vec<TrainingExample> = examples().into_iter().filter(|e| e.intent == "refund").collect();
+        assert!(train(&one, &IntentTraining::default(), 5, 0.05, 0.5).unwrap().is_none());
+    }
+
+    #[test]
+    fn macro_f1_averages_over_labels() {
+        let truth = ["a", "a", "b", "b"];
+        let predicted = [Some("a"), Some("a"), Some("a"), None];
+        assert_eq!(accuracy(&truth, &predicted), 0.5);
+        // a: tp 2, fp 1 → 0.8; b: tp 0 → 0
+        assert!((macro_f1(&truth, &predicted) - 0.4).abs() < 1e-6);
+    }
+}

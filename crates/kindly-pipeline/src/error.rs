@@ -18,6 +18,9 @@ pub enum PipelineError {
     Prompt { name: String, message: String },
     #[error("knowledge file {path}: {message}")]
     Knowledge { path: String, message: String },
+    /// The emotion heads' folder is missing, unreadable, or does not fit the embedder.
+    #[error("emotion heads {path}: {message}")]
+    Heads { path: String, message: String },
 }
 
 impl PipelineError {
@@ -28,7 +31,7 @@ impl PipelineError {
             Self::Store(e) => e.kind(),
             Self::Index(e) => e.kind(),
             Self::Embed(e) => e.kind(),
-            Self::Prompt { .. } => ErrorKind::Internal,
+            Self::Prompt { .. } | Self::Heads { .. } => ErrorKind::Internal,
         }
     }
 }

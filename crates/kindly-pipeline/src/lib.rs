@@ -8,6 +8,7 @@
 //! from resolutions ([`Pipeline::resolve`]), and the knowledge base ([`knowledge`]).
 
 mod classify;
+mod emotion;
 mod error;
 mod follow_up;
 pub mod knowledge;
@@ -22,6 +23,9 @@ use std::sync::Arc;
 use kindly_core::{Embedder, RecordStore, VectorIndex};
 
 pub use classify::{SensitivityDetector, SensitivityExemplars};
+pub use emotion::{
+    DataFile, EmbedderRecord, EmotionHeads, HeadRecord, HeadScores, HeadsManifest, LabelScore,
+};
 pub use error::PipelineError;
 pub use follow_up::FollowUp;
 pub use knowledge::{ArticleFields, IngestReport, KnowledgeBase};

@@ -1,4 +1,4 @@
-//! Subcommands: serve, kb ingest, triage, bench.
+//! Subcommands: serve, kb ingest, triage, bench, train-heads.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -50,6 +50,9 @@ enum Command {
     },
     /// Measure embedding throughput, triage latency and index search against the reference.
     Bench(crate::bench::BenchArgs),
+    /// Train the emotion heads on public data (GoEmotions, Twitter airline sentiment) and write
+    /// them with a manifest of their data, command and scores.
+    TrainHeads(crate::train_heads::TrainHeadsArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,6 +75,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Triage { text, explain, customer } => triage(settings, &text, &customer, explain).await,
         Command::Bench(args) => crate::bench::run(settings, args).await,
+        Command::TrainHeads(args) => {
+            // minutes of CPU-bound embedding and training: off the async runtime
+            let model_dir = settings.model.dir.clone();
+            tokio::task::spawn_blocking(move || crate::train_heads::run(&model_dir, &args)).await?
+        }
     }
 }
 

@@ -3,6 +3,8 @@
 
 mod bench;
 mod cli;
+mod datasets;
+mod train_heads;
 
 use clap::Parser;
 

@@ -196,8 +196,12 @@ impl Pipeline {
     }
 
     /// Emotion intensities from the trained heads, with the policy's thresholds.
-    fn emotions(&self, _vector: &[f32]) -> Vec<EmotionSignal> {
-        Vec::new()
+    fn emotions(&self, vector: &[f32]) -> Vec<EmotionSignal> {
+        let mut signals = self.emotions.score(vector);
+        for s in &mut signals {
+            s.threshold = self.settings.strong_emotions.get(&s.emotion).copied();
+        }
+        signals
     }
 }
 

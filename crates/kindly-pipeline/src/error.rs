@@ -20,6 +20,9 @@ pub enum PipelineError {
     Model(String),
     #[error("knowledge file {path}: {message}")]
     Knowledge { path: String, message: String },
+    /// The emotion heads' folder is missing, unreadable, or does not fit the embedder.
+    #[error("emotion heads {path}: {message}")]
+    Heads { path: String, message: String },
 }
 
 impl PipelineError {
@@ -30,7 +33,7 @@ impl PipelineError {
             Self::Store(e) => e.kind(),
             Self::Index(e) => e.kind(),
             Self::Embed(e) => e.kind(),
-            Self::Prompt { .. } | Self::Model(_) => ErrorKind::Internal,
+            Self::Prompt { .. } | Self::Model(_) | Self::Heads { .. } => ErrorKind::Internal,
         }
     }
 }

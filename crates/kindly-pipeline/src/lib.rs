@@ -8,6 +8,7 @@
 //! from resolutions ([`Pipeline::resolve`]), and the knowledge base ([`knowledge`]).
 
 mod classify;
+mod emotion;
 mod error;
 mod follow_up;
 pub mod intent;
@@ -23,6 +24,9 @@ use std::sync::Arc;
 use kindly_core::{Embedder, RecordStore, VectorIndex};
 
 pub use classify::{SensitivityDetector, SensitivityExemplars};
+pub use emotion::{
+    DataFile, EmbedderRecord, EmotionHeads, HeadRecord, HeadScores, HeadsManifest, LabelScore,
+};
 pub use error::PipelineError;
 pub use follow_up::FollowUp;
 use intent::{IntentModel, IntentModels};
@@ -37,6 +41,7 @@ pub struct Pipeline {
     index: Arc<dyn VectorIndex>,
     embedder: Arc<dyn Embedder>,
     sensitivity: Arc<SensitivityDetector>,
+    emotions: Arc<EmotionHeads>,
     intent: Arc<IntentModels>,
     prompts: Arc<Prompts>,
     settings: PipelineSettings,
@@ -54,13 +59,14 @@ impl Pipeline {
         index: Arc<dyn VectorIndex>,
         embedder: Arc<dyn Embedder>,
         sensitivity: Arc<SensitivityDetector>,
+        emotions: Arc<EmotionHeads>,
         prompts: Arc<Prompts>,
         settings: PipelineSettings,
     ) -> Self {
         let untrained =
             IntentModel::untrained(settings.policy.min_intent_confidence, settings.intent.target_precision);
         let intent = Arc::new(IntentModels::new(untrained));
-        Self { store, index, embedder, sensitivity, intent, prompts, settings }
+        Self { store, index, embedder, sensitivity, emotions, intent, prompts, settings }
     }
 
     /// The knowledge base this pipeline answers from.

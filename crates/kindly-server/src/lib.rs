@@ -19,7 +19,7 @@ use anyhow::Context;
 use kindly_core::{Embedder, RecordStore, VectorIndex};
 use kindly_index::ExactIndex;
 use kindly_model::{ModelWorker, WorkerSettings};
-use kindly_pipeline::{Pipeline, Prompts, SensitivityDetector, SensitivityExemplars};
+use kindly_pipeline::{EmotionHeads, Pipeline, Prompts, SensitivityDetector, SensitivityExemplars};
 use kindly_store::SqliteStore;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
@@ -71,11 +71,19 @@ impl Kindly {
         let exemplars = SensitivityExemplars::load(&settings.knowledge.exemplars)?;
         let sensitivity = Arc::new(SensitivityDetector::new(exemplars, embedder.as_ref()).await?);
         let prompts = Arc::new(Prompts::load(&settings.knowledge.prompts)?);
+        let emotions = Arc::new(EmotionHeads::load(&settings.knowledge.emotion_heads)?);
+        anyhow::ensure!(
+            emotions.dimension() == embedder.dimension(),
+            "the emotion heads read {} dimensions, the embedder makes {}",
+            emotions.dimension(),
+            embedder.dimension()
+        );
         let pipeline = Pipeline::new(
             store.clone() as Arc<dyn RecordStore>,
             index.clone() as Arc<dyn VectorIndex>,
             embedder.clone() as Arc<dyn Embedder>,
             sensitivity,
+            emotions,
             prompts,
             settings.pipeline.clone(),
         );

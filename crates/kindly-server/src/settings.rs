@@ -88,6 +88,8 @@ pub struct KnowledgeSettings {
     pub exemplars: PathBuf,
     /// Reply templates.
     pub prompts: PathBuf,
+    /// Trained emotion heads (`manifest.json` and weights, from `kindly train-heads`).
+    pub emotion_heads: PathBuf,
 }
 
 impl Default for KnowledgeSettings {
@@ -96,6 +98,7 @@ impl Default for KnowledgeSettings {
             dir: "knowledge-base".into(),
             exemplars: "models/sensitivity-exemplars.toml".into(),
             prompts: "prompts".into(),
+            emotion_heads: "models/heads".into(),
         }
     }
 }
@@ -147,6 +150,7 @@ impl Settings {
             ("model.dir", &self.model.dir),
             ("knowledge.exemplars", &self.knowledge.exemplars),
             ("knowledge.prompts", &self.knowledge.prompts),
+            ("knowledge.emotion_heads", &self.knowledge.emotion_heads),
         ] {
             if !path.exists() {
                 let hint =

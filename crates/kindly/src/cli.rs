@@ -1,4 +1,4 @@
-//! Subcommands: serve, kb ingest, triage, bench.
+//! Subcommands: serve, kb ingest, triage, bench, train-heads.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -50,6 +50,23 @@ enum Command {
     },
     /// Measure embedding throughput, triage latency and index search against the reference.
     Bench(crate::bench::BenchArgs),
+    /// Train the emotion heads on public data (GoEmotions, Twitter airline sentiment) and write
+    /// them with a manifest of their data, command and scores.
+    TrainHeads(crate::train_heads::TrainHeadsArgs),
+    /// Run the real pipeline on a labelled dataset and report accuracy, coverage and precision.
+    Eval(crate::eval::EvalArgs),
+    /// Labelled examples for the intent model.
+    Labels {
+        #[command(subcommand)]
+        command: LabelsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LabelsCommand {
+    /// Import labelled history: CSV with `text` and `intent` (or `category`) columns, or JSONL
+    /// `{"text": …, "intent": …}`. Embeds every text and retrains the intent model.
+    Import { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,6 +89,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Triage { text, explain, customer } => triage(settings, &text, &customer, explain).await,
         Command::Bench(args) => crate::bench::run(settings, args).await,
+        Command::Eval(args) => crate::eval::run(settings, args).await,
+        Command::Labels { command: LabelsCommand::Import { file } } => {
+            let kindly = Kindly::build(settings).await?;
+            let added = crate::labels::import(&kindly, &file).await?;
+            eprintln!("{added} new labels from {}", file.display());
+            train_intent_model(&kindly).await
+        }
+        Command::TrainHeads(args) => {
+            // minutes of CPU-bound embedding and training: off the async runtime
+            let model_dir = settings.model.dir.clone();
+            tokio::task::spawn_blocking(move || crate::train_heads::run(&model_dir, &args)).await?
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use kindly_core::calibration::{Prediction, coverage_at_precision};
 use kindly_core::{
-    Article, ArticleStatus, Customer, Decision, HandoffReason, KnowledgeStore, Label, NewTicket, Outcome,
+    Article, ArticleStatus, Customer, Decision, HandoffReason, Label, NewTicket, Outcome,
     QueueStore, TicketStore, TrainingStore,
 };
 use kindly_server::{Kindly, Settings};
@@ -192,7 +192,7 @@ async fn triage(kindly: &Kindly, n: usize, text: &str) -> anyhow::Result<Decisio
     let now = Utc::now();
     let customer = Customer { id: format!("eval-{n}"), email: None, name: None, flagged: None };
     let ticket = NewTicket::validate(&format!("eval-{n}"), customer, None, text, Some("eval"), None, now)?;
-    let id = kindly.store.insert_ticket(&ticket, now).await?.id;
+    let id = kindly.store.insert_ticket(&ticket, now).await?.ticket.id;
     Ok(kindly.pipeline.process(id).await?)
 }
 

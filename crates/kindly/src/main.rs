@@ -3,6 +3,10 @@
 
 mod bench;
 mod cli;
+mod datasets;
+mod eval;
+mod labels;
+mod train_heads;
 
 use clap::Parser;
 

@@ -1,0 +1,261 @@
+//! Emotion heads: small networks on the frozen ticket embedding that say how angry, sad, worried,
+//! disappointed or negative a ticket reads. Trained by `kindly train-heads` on public data and
+//! loaded from a folder (default `models/heads`) holding `manifest.json` and one safetensors
+//! file per head. The manifest pins the embedder the heads were trained on and says what data
+//! and command produced them and what they scored.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use kindly_core::{Emotion, EmotionSignal};
+use kindly_model::{Head, HeadSpec, TrainOptions};
+use serde::{Deserialize, Serialize};
+
+use crate::PipelineError;
+
+/// `manifest.json` of a heads folder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeadsManifest {
+    /// The embedder whose vectors the heads read; other vectors give meaningless scores.
+    pub embedder: EmbedderRecord,
+    /// The command line that trained the heads.
+    pub command: String,
+    pub trained_at: DateTime<Utc>,
+    pub heads: Vec<HeadRecord>,
+}
+
+/// Which embedder the heads were trained on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmbedderRecord {
+    pub name: String,
+    /// sha256 of its `model.safetensors`.
+    pub sha256: String,
+    pub dimension: usize,
+}
+
+/// One head: its weights file, shape, training and evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeadRecord {
+    /// Weights file, relative to the heads folder.
+    pub file: String,
+    pub spec: HeadSpec,
+    pub train_options: TrainOptions,
+    /// The files the head was trained and scored on.
+    pub data: Vec<DataFile>,
+    /// How the examples were split into training, threshold choice and test.
+    pub split: String,
+    /// The decision threshold per label that maximised F1 on data other than the test split.
+    pub thresholds: BTreeMap<String, f32>,
+    /// How the thresholds were chosen.
+    pub threshold_rule: String,
+    pub scores: HeadScores,
+}
+
+/// A data file read in training or scoring.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataFile {
+    /// As given on the command line (relative to the working directory).
+    pub path: String,
+    pub sha256: String,
+    /// Examples read from it.
+    pub rows: usize,
+}
+
+/// Scores on the held-out test split (never used for training or thresholds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeadScores {
+    pub split: String,
+    pub rows: usize,
+    /// Macro-averaged F1 over named groups of labels, at the chosen thresholds.
+    pub macro_f1: BTreeMap<String, f32>,
+    /// Precision, recall and F1 per label and threshold scored.
+    pub labels: Vec<LabelScore>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelScore {
+    pub label: String,
+    pub threshold: f32,
+    pub precision: f32,
+    pub recall: f32,
+    pub f1: f32,
+    /// Test examples carrying the label.
+    pub support: usize,
+}
+
+/// The trained emotion heads, ready to score ticket embeddings.
+pub struct EmotionHeads {
+    manifest: HeadsManifest,
+    heads: Vec<(Head, Vec<Emotion>)>,
+}
+
+impl std::fmt::Debug for EmotionHeads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmotionHeads").field("manifest", &self.manifest).finish_non_exhaustive()
+    }
+}
+
+impl EmotionHeads {
+    /// Loads `manifest.json` and every head it lists from `dir`, checking that each head reads
+    /// vectors of the embedder's dimension and predicts emotions Kindly knows.
+    pub fn load(dir: &Path) -> Result<Self, PipelineError> {
+        let manifest_path = dir.join("manifest.json");
+        let err =
+            |path: &Path, message: String| PipelineError::Heads { path: path.display().to_string(), message };
+        let raw = std::fs::read(&manifest_path).map_err(|e| err(&manifest_path, e.to_string()))?;
+        let manifest: HeadsManifest =
+            serde_json::from_slice(&raw).map_err(|e| err(&manifest_path, e.to_string()))?;
+        let mut heads = Vec::with_capacity(manifest.heads.len());
+        for record in &manifest.heads {
+            let path = dir.join(&record.file);
+            if record.spec.dimension != manifest.embedder.dimension {
+                let message = format!(
+                    "the head reads {} dimensions but the embedder {} has {}",
+                    record.spec.dimension, manifest.embedder.name, manifest.embedder.dimension
+                );
+                return Err(err(&path, message));
+            }
+            let emotions = record
+                .spec
+                .labels
+                .iter()
+                .map(|label| {
+                    emotion_of(label).ok_or_else(|| err(&path, format!("unknown emotion label {label:?}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let bytes = std::fs::read(&path).map_err(|e| err(&path, e.to_string()))?;
+            let head =
+                Head::from_safetensors(record.spec.clone(), &bytes).map_err(|e| err(&path, e.to_string()))?;
+            heads.push((head, emotions));
+        }
+        Ok(Self { manifest, heads })
+    }
+
+    pub fn manifest(&self) -> &HeadsManifest {
+        &self.manifest
+    }
+
+    /// The width of the vectors the heads read.
+    pub fn dimension(&self) -> usize {
+        self.manifest.embedder.dimension
+    }
+
+    /// One signal per emotion the heads detect, its intensity the head's probability. The
+    /// thresholds are left to the policy. A vector of the wrong width is a wiring bug: it is
+    /// logged and yields no signals.
+    pub fn score(&self, vector: &[f32]) -> Vec<EmotionSignal> {
+        let mut signals = Vec::new();
+        for (head, emotions) in &self.heads {
+            let probabilities = match head.predict(vector) {
+                Ok(rows) if rows.len() == 1 => rows.into_iter().next().unwrap_or_default(),
+                Ok(rows) => {
+                    tracing::error!(
+                        rows = rows.len(),
+                        width = vector.len(),
+                        "emotion heads expect one vector"
+                    );
+                    return Vec::new();
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, width = vector.len(), "emotion head failed");
+                    return Vec::new();
+                }
+            };
+            signals.extend(emotions.iter().zip(probabilities).map(|(&emotion, intensity)| EmotionSignal {
+                emotion,
+                intensity,
+                threshold: None,
+            }));
+        }
+        signals
+    }
+}
+
+/// The emotion a head label stands for: Kindly's names, and `negative` (sentiment) for negativity.
+fn emotion_of(label: &str) -> Option<Emotion> {
+    if label == "negative" { Some(Emotion::Negativity) } else { Emotion::parse(label) }
+}
+
+#[cfg(test)]
+mod tests {
+    use kindly_model::{HeadKind, Targets};
+
+    use super::*;
+
+    fn record(file: &str, labels: &[&str], dimension: usize) -> HeadRecord {
+        HeadRecord {
+            file: file.into(),
+            spec: HeadSpec {
+                kind: HeadKind::MultiLabel,
+                labels: labels.iter().map(|&l| l.into()).collect(),
+                dimension,
+                hidden: 0,
+            },
+            train_options: TrainOptions { epochs: 100, learning_rate: 0.1, ..TrainOptions::default() },
+            data: Vec::new(),
+            split: "toy".into(),
+            thresholds: BTreeMap::new(),
+            threshold_rule: "none".into(),
+            scores: HeadScores {
+                split: "toy".into(),
+                rows: 0,
+                macro_f1: BTreeMap::new(),
+                labels: Vec::new(),
+            },
+        }
+    }
+
+    /// A folder with a two-label emotion head and a negativity head on 2-d vectors, where the
+    /// first axis means anger and negativity, the second joy.
+    fn heads_dir(dimension_in_manifest: usize) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let inputs: Vec<f32> =
+            (0..40).flat_map(|i| if i % 2 == 0 { [1.0, 0.0] } else { [0.0, 1.0] }).collect();
+        let emotion_hot: Vec<f32> =
+            (0..40).flat_map(|i| if i % 2 == 0 { [1.0, 0.0] } else { [0.0, 1.0] }).collect();
+        let negative_hot: Vec<f32> = (0..40).map(|i| if i % 2 == 0 { 1.0 } else { 0.0 }).collect();
+        let records = [
+            record("emotion.safetensors", &["anger", "joy"], 2),
+            record("negativity.safetensors", &["negative"], 2),
+        ];
+        for (r, hot) in records.iter().zip([&emotion_hot, &negative_hot]) {
+            let head =
+                Head::train(r.spec.clone(), &inputs, Targets::MultiHot(hot), &r.train_options).unwrap();
+            std::fs::write(dir.path().join(&r.file), head.to_safetensors().unwrap()).unwrap();
+        }
+        let manifest = HeadsManifest {
+            embedder: EmbedderRecord {
+                name: "toy".into(),
+                sha256: "0".repeat(64),
+                dimension: dimension_in_manifest,
+            },
+            command: "test".into(),
+            trained_at: Utc::now(),
+            heads: records.to_vec(),
+        };
+        std::fs::write(dir.path().join("manifest.json"), serde_json::to_vec_pretty(&manifest).unwrap())
+            .unwrap();
+        dir
+    }
+
+    #[test]
+    fn scores_one_signal_per_emotion_without_thresholds() {
+        let dir = heads_dir(2);
+        let heads = EmotionHeads::load(dir.path()).unwrap();
+        assert_eq!(heads.dimension(), 2);
+        let signals = heads.score(&[1.0, 0.0]);
+        let emotions: Vec<Emotion> = signals.iter().map(|s| s.emotion).collect();
+        assert_eq!(emotions, [Emotion::Anger, Emotion::Joy, Emotion::Negativity]);
+        assert!(signals.iter().all(|s| s.threshold.is_none()));
+        assert!(signals[0].intensity > 0.5 && signals[1].intensity < 0.5 && signals[2].intensity > 0.5);
+        assert!(heads.score(&[1.0, 0.0, 0.0]).is_empty());
+    }
+
+    #[test]
+    fn a_dimension_other_than_the_embedders_is_refused() {
+        let dir = heads_dir(3);
+        let message = EmotionHeads::load(dir.path()).unwrap_err().to_string();
+        assert!(message.contains("emotion.safetensors") && message.contains("3"), "{message}");
+    }
+}

@@ -1,0 +1,409 @@
+//! `kindly train-heads`: trains the emotion heads on the frozen embedding and writes them with a
+//! manifest saying what data and command produced them and what they scored.
+//!
+//! - emotion head: GoEmotions, multi-label over the 6 Ekman groups, neutral and disappointment;
+//!   each label's threshold maximises F1 on dev; scored on test.
+//! - negativity head: Twitter airline sentiment ("negative" or not), trained on the seeded 80%
+//!   split; its threshold maximises F1 over 5-fold out-of-fold predictions on that 80%; scored on
+//!   the other 20% at 0.5 and at the chosen threshold.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use chrono::Utc;
+use indicatif::{ProgressBar, ProgressStyle};
+use kindly_model::{Head, HeadKind, HeadSpec, SentenceEmbedder, Targets, TrainOptions};
+use kindly_pipeline::{DataFile, EmbedderRecord, HeadRecord, HeadScores, HeadsManifest, LabelScore};
+use sha2::{Digest, Sha256};
+
+use crate::datasets::{self, Example, TWITTER_SPLIT_SEED};
+
+#[derive(Debug, clap::Args)]
+pub struct TrainHeadsArgs {
+    /// The public data folder, holding goemotions/ and twitter_airline_sentiment/.
+    #[arg(long, default_value = "../shared/data")]
+    data: PathBuf,
+    /// Where the heads and manifest.json are written.
+    #[arg(long, default_value = "models/heads")]
+    out: PathBuf,
+    /// Keep the embeddings in this folder, keyed by the embedder and the texts, so that training
+    /// again skips the ~10 minutes of embedding.
+    #[arg(long)]
+    embedding_cache: Option<PathBuf>,
+}
+
+/// The emotion head's labels. The first 7 (Ekman groups and neutral) make the headline macro-F1.
+const EMOTION_LABELS: [&str; 8] =
+    ["anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral", "disappointment"];
+const EKMAN_AND_NEUTRAL: usize = 7;
+const EKMAN: usize = 6;
+/// GoEmotions' raw labels (27 emotions and neutral), the rows of `emotions.txt`.
+const EMOTION_RAW_LABELS: usize = 28;
+
+fn emotion_options() -> TrainOptions {
+    TrainOptions { epochs: 20, batch_size: 128, learning_rate: 1e-3, weight_decay: 1e-4, seed: 7 }
+}
+
+fn negativity_options() -> TrainOptions {
+    TrainOptions { epochs: 30, batch_size: 64, learning_rate: 1e-2, weight_decay: 0.0, seed: 7 }
+}
+
+const FOLDS: usize = 5;
+
+/// Texts embedded per call: the texts are sorted by length first, so each call pads little.
+const EMBED_BATCH: usize = 64;
+
+pub fn run(model_dir: &Path, args: &TrainHeadsArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let embedder_sha256 = check_embedder(model_dir)?;
+    let embedder = SentenceEmbedder::load(model_dir)?;
+    let dimension = embedder.dimension();
+    let goemotions_dir = args.data.join("goemotions");
+    let tweets = args.data.join("twitter_airline_sentiment/Tweets.csv");
+    let go = datasets::load(&goemotions_dir)?;
+    let twitter = datasets::load(&tweets)?;
+
+    let splits = [&go.train, &go.validation, &go.test, &twitter.train, &twitter.test];
+    let texts: Vec<&str> = splits.iter().flat_map(|s| s.iter().map(|e| e.text.as_str())).collect();
+    let vectors = embed_all(&embedder, &embedder_sha256, &texts, args.embedding_cache.as_deref())?;
+    let mut rest = vectors.as_slice();
+    let [go_train, go_dev, go_test, tw_train, tw_test] = splits.map(|s| {
+        let (head, tail) = rest.split_at(s.len() * dimension);
+        rest = tail;
+        head
+    });
+    let embedded_in = started.elapsed();
+
+    eprintln!("training the emotion head on {} GoEmotions texts", go.train.len());
+    let spec = HeadSpec {
+        kind: HeadKind::MultiLabel,
+        labels: EMOTION_LABELS.map(String::from).to_vec(),
+        dimension,
+        hidden: 256,
+    };
+    let options = emotion_options();
+    let emotion = Head::train(
+        spec.clone(),
+        go_train,
+        Targets::MultiHot(&multi_hot(&go.train, &spec.labels)),
+        &options,
+    )?;
+    let dev = Labelled::new(emotion.predict(go_dev)?, &go.validation, &spec.labels);
+    let thresholds: Vec<f32> = (0..spec.labels.len()).map(|l| best_threshold(&dev.column(l)).0).collect();
+    let test = Labelled::new(emotion.predict(go_test)?, &go.test, &spec.labels);
+    let labels: Vec<LabelScore> =
+        spec.labels.iter().enumerate().map(|(l, name)| score(name, thresholds[l], &test.column(l))).collect();
+    let macro_f1 = |n: usize| labels[..n].iter().map(|s| s.f1).sum::<f32>() / n as f32;
+    let emotion_record = HeadRecord {
+        file: "emotion.safetensors".into(),
+        spec: spec.clone(),
+        train_options: options,
+        data: [
+            ("train.tsv", go.train.len()),
+            ("dev.tsv", go.validation.len()),
+            ("test.tsv", go.test.len()),
+            ("emotions.txt", EMOTION_RAW_LABELS),
+            ("ekman_mapping.json", EKMAN),
+        ]
+        .iter()
+        .map(|(name, rows)| data_file(&goemotions_dir.join(name), *rows))
+        .collect::<anyhow::Result<_>>()?,
+        split: "GoEmotions' own train/dev/test".into(),
+        thresholds: spec.labels.iter().cloned().zip(thresholds.iter().copied()).collect(),
+        threshold_rule: "per label, the threshold maximising F1 on dev.tsv".into(),
+        scores: HeadScores {
+            split: "test.tsv".into(),
+            rows: go.test.len(),
+            macro_f1: BTreeMap::from([
+                ("ekman_and_neutral".into(), macro_f1(EKMAN_AND_NEUTRAL)),
+                ("ekman".into(), macro_f1(EKMAN)),
+            ]),
+            labels,
+        },
+    };
+    let emotion_weights = emotion.to_safetensors()?;
+
+    eprintln!(
+        "training the negativity head on {} tweets ({FOLDS}-fold CV for its threshold)",
+        twitter.train.len()
+    );
+    let spec = HeadSpec { kind: HeadKind::MultiLabel, labels: vec!["negative".into()], dimension, hidden: 0 };
+    let options = negativity_options();
+    let threshold = cross_validated_threshold(&spec, &options, tw_train, &twitter.train)?;
+    let negativity = Head::train(
+        spec.clone(),
+        tw_train,
+        Targets::MultiHot(&multi_hot(&twitter.train, &spec.labels)),
+        &options,
+    )?;
+    let test = Labelled::new(negativity.predict(tw_test)?, &twitter.test, &spec.labels);
+    let negativity_record = HeadRecord {
+        file: "negativity.safetensors".into(),
+        spec,
+        train_options: options,
+        data: vec![data_file(&tweets, twitter.train.len() + twitter.test.len())?],
+        split: format!(
+            "no official split: rows shuffled with StdRng::seed_from_u64({TWITTER_SPLIT_SEED}), first 80% train, last 20% test"
+        ),
+        thresholds: BTreeMap::from([("negative".into(), threshold)]),
+        threshold_rule: format!(
+            "the threshold maximising F1 over {FOLDS}-fold out-of-fold predictions on the train split"
+        ),
+        scores: HeadScores {
+            split: "the 20% test split".into(),
+            rows: twitter.test.len(),
+            macro_f1: BTreeMap::new(),
+            labels: vec![
+                score("negative", 0.5, &test.column(0)),
+                score("negative", threshold, &test.column(0)),
+            ],
+        },
+    };
+
+    let manifest = HeadsManifest {
+        embedder: EmbedderRecord { name: embedder.id().into(), sha256: embedder_sha256, dimension },
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        trained_at: Utc::now(),
+        heads: vec![emotion_record, negativity_record],
+    };
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let write = |name: &str, bytes: &[u8]| {
+        let path = args.out.join(name);
+        std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))
+    };
+    write("emotion.safetensors", &emotion_weights)?;
+    write("negativity.safetensors", &negativity.to_safetensors()?)?;
+    write("manifest.json", format!("{}\n", serde_json::to_string_pretty(&manifest)?).as_bytes())?;
+    print_scores(&manifest)?;
+    println!(
+        "\nwrote {} in {} (embedding {})",
+        args.out.display(),
+        minutes(started.elapsed()),
+        minutes(embedded_in)
+    );
+    Ok(())
+}
+
+/// The sha256 of the embedder's weights, checked against `<model dir>.sha256` when present.
+fn check_embedder(model_dir: &Path) -> anyhow::Result<String> {
+    let sha256 = file_sha256(&model_dir.join("model.safetensors"))?;
+    let pinned = model_dir.with_extension("sha256");
+    if let Ok(pin) = std::fs::read_to_string(&pinned) {
+        let expected = pin.split_whitespace().next().unwrap_or_default();
+        if expected != sha256 {
+            bail!(
+                "{}: the weights' sha256 is {sha256}, {} pins {expected}",
+                model_dir.display(),
+                pinned.display()
+            );
+        }
+    }
+    Ok(sha256)
+}
+
+fn file_sha256(path: &Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(format!("{:x}", Sha256::digest(&bytes)))
+}
+
+fn data_file(path: &Path, rows: usize) -> anyhow::Result<DataFile> {
+    Ok(DataFile { path: path.display().to_string(), sha256: file_sha256(path)?, rows })
+}
+
+/// Embeds `texts` (row-major, in order), shortest first, with a progress bar on stderr.
+fn embed_all(
+    embedder: &SentenceEmbedder,
+    embedder_sha256: &str,
+    texts: &[&str],
+    cache: Option<&Path>,
+) -> anyhow::Result<Vec<f32>> {
+    let dimension = embedder.dimension();
+    let cached = cache.map(|dir| {
+        let mut key = Sha256::new();
+        key.update(embedder_sha256);
+        for text in texts {
+            key.update(text.as_bytes());
+            key.update([0]);
+        }
+        dir.join(format!("{:x}.f32", key.finalize()))
+    });
+    if let Some(bytes) = cached.as_ref().and_then(|path| std::fs::read(path).ok())
+        && bytes.len() == texts.len() * dimension * 4
+    {
+        eprintln!(
+            "embeddings of {} texts read from {}",
+            texts.len(),
+            cached.as_ref().map_or(String::new(), |p| p.display().to_string())
+        );
+        return Ok(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect());
+    }
+    let bar = ProgressBar::new(texts.len() as u64).with_style(
+        ProgressStyle::with_template("{spinner} embedding {bar:30} {pos}/{len} texts, {per_sec}, ETA {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let mut order: Vec<usize> = (0..texts.len()).collect();
+    order.sort_by_key(|&i| texts[i].len());
+    let mut vectors = vec![0.0f32; texts.len() * dimension];
+    for chunk in order.chunks(EMBED_BATCH) {
+        let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
+        for (vector, &i) in embedder.embed(&batch)?.iter().zip(chunk) {
+            vectors[i * dimension..(i + 1) * dimension].copy_from_slice(vector);
+        }
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    if let Some(path) = cached {
+        std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        for v in &vectors {
+            file.write_all(&v.to_le_bytes())?;
+        }
+        file.flush()?;
+    }
+    Ok(vectors)
+}
+
+/// Row-major `examples × labels` of 1.0 where the example carries the label.
+fn multi_hot(examples: &[Example], labels: &[String]) -> Vec<f32> {
+    examples.iter().flat_map(|e| labels.iter().map(|l| f32::from(u8::from(e.emotions.contains(l))))).collect()
+}
+
+/// Predicted probabilities beside the truth, per example and label.
+struct Labelled {
+    probabilities: Vec<Vec<f32>>,
+    truth: Vec<Vec<bool>>,
+}
+
+impl Labelled {
+    fn new(probabilities: Vec<Vec<f32>>, examples: &[Example], labels: &[String]) -> Self {
+        let truth =
+            examples.iter().map(|e| labels.iter().map(|l| e.emotions.contains(l)).collect()).collect();
+        Self { probabilities, truth }
+    }
+
+    /// One label's (probability, truth) pairs.
+    fn column(&self, label: usize) -> Vec<(f32, bool)> {
+        self.probabilities.iter().zip(&self.truth).map(|(p, t)| (p[label], t[label])).collect()
+    }
+}
+
+/// The threshold (predict the label when p ≥ it) that maximises F1, and that F1. Cuts fall
+/// halfway between neighbouring probabilities.
+fn best_threshold(pairs: &[(f32, bool)]) -> (f32, f32) {
+    let mut sorted = pairs.to_vec();
+    sorted.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let positives = sorted.iter().filter(|p| p.1).count();
+    let (mut best, mut true_positives) = ((0.5, 0.0), 0usize);
+    for (i, &(p, truth)) in sorted.iter().enumerate() {
+        true_positives += usize::from(truth);
+        let next = sorted.get(i + 1).map(|n| n.0);
+        if next == Some(p) {
+            continue; // a cut must not split equal probabilities
+        }
+        let f1 = 2.0 * true_positives as f32 / (i + 1 + positives) as f32;
+        if f1 > best.1 {
+            best = (next.map_or(p, |n| (p + n) / 2.0), f1);
+        }
+    }
+    best
+}
+
+/// Precision, recall and F1 of "p ≥ threshold".
+fn score(label: &str, threshold: f32, pairs: &[(f32, bool)]) -> LabelScore {
+    let predicted = pairs.iter().filter(|p| p.0 >= threshold).count();
+    let support = pairs.iter().filter(|p| p.1).count();
+    let hits = pairs.iter().filter(|p| p.1 && p.0 >= threshold).count();
+    let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f32 / b as f32 };
+    LabelScore {
+        label: label.into(),
+        threshold,
+        precision: ratio(hits, predicted),
+        recall: ratio(hits, support),
+        f1: ratio(2 * hits, predicted + support),
+        support,
+    }
+}
+
+/// The F1-maximising threshold over out-of-fold predictions: each fold (every FOLDS-th row of
+/// the already shuffled split) is predicted by a head trained on the others.
+fn cross_validated_threshold(
+    spec: &HeadSpec,
+    options: &TrainOptions,
+    inputs: &[f32],
+    examples: &[Example],
+) -> anyhow::Result<f32> {
+    let dimension = spec.dimension;
+    let mut pairs = Vec::with_capacity(examples.len());
+    for fold in 0..FOLDS {
+        let (mut fit_x, mut fit_examples, mut held_x, mut held_examples) = (vec![], vec![], vec![], vec![]);
+        for (i, example) in examples.iter().enumerate() {
+            let row = &inputs[i * dimension..(i + 1) * dimension];
+            if i % FOLDS == fold {
+                held_x.extend_from_slice(row);
+                held_examples.push(example.clone());
+            } else {
+                fit_x.extend_from_slice(row);
+                fit_examples.push(example.clone());
+            }
+        }
+        let head = Head::train(
+            spec.clone(),
+            &fit_x,
+            Targets::MultiHot(&multi_hot(&fit_examples, &spec.labels)),
+            options,
+        )?;
+        pairs.extend(Labelled::new(head.predict(&held_x)?, &held_examples, &spec.labels).column(0));
+    }
+    Ok(best_threshold(&pairs).0)
+}
+
+fn print_scores(manifest: &HeadsManifest) -> anyhow::Result<()> {
+    for head in &manifest.heads {
+        let s = &head.scores;
+        println!("\n## {} ({}, {} rows)", head.file, s.split, s.rows);
+        println!("| label | threshold | precision | recall | F1 | support |\n|---|---:|---:|---:|---:|---:|");
+        for l in &s.labels {
+            println!(
+                "| {} | {:.2} | {:.3} | {:.3} | {:.3} | {} |",
+                l.label, l.threshold, l.precision, l.recall, l.f1, l.support
+            );
+        }
+        for (group, f1) in &s.macro_f1 {
+            println!("macro-F1 {group}: {f1:.3}");
+        }
+    }
+    Ok(())
+}
+
+fn minutes(d: Duration) -> String {
+    format!("{}m{:02}s", d.as_secs() / 60, d.as_secs() % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn best_threshold_separates_and_scores() {
+        // cutting at 0.7 gives F1 4/5; at 0.25, 6/7 (one false positive, every true one found)
+        let pairs = [(0.9, true), (0.8, true), (0.6, false), (0.4, true), (0.1, false)];
+        let (threshold, f1) = best_threshold(&pairs);
+        assert!((threshold - 0.25).abs() < 1e-6, "{threshold}");
+        assert!((f1 - 6.0 / 7.0).abs() < 1e-6, "{f1}");
+        let s = score("x", threshold, &pairs);
+        assert_eq!((s.precision, s.recall, s.support), (0.75, 1.0, 3));
+        assert!((s.f1 - f1).abs() < 1e-6);
+        assert!((score("x", 0.7, &pairs).f1 - 0.8).abs() < 1e-6);
+    }
+
+    #[test]
+    fn best_threshold_never_splits_ties() {
+        let pairs = [(0.5, true), (0.5, false), (0.2, false)];
+        let (threshold, _) = best_threshold(&pairs);
+        assert!((threshold - 0.35).abs() < 1e-6, "{threshold}");
+    }
+}

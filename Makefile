@@ -3,7 +3,7 @@ SHELL := /bin/bash
 KINDLY := ./target/release/kindly
 BENCH_VENV := .venv-bench
 
-.PHONY: run test model build ingest bench lint fmt clean
+.PHONY: run test model build ingest bench eval heads lint fmt clean
 
 ## run: fetch the model, build in release, ingest the sample knowledge base, serve on 127.0.0.1:8080 (data in ./data)
 run: model build
@@ -27,6 +27,22 @@ ingest: model build
 ## bench: Kindly against sentence-transformers (installed in $(BENCH_VENV)), side by side in one run
 bench: model build $(BENCH_VENV)/.installed
 	$(KINDLY) bench --python $(BENCH_VENV)/bin/python
+
+DATA := ../shared/data
+EVAL_OUT := target/eval
+
+## eval: the real pipeline on public benchmarks (BANKING77, CLINC150, replay, GoEmotions, Twitter airline); reports in target/eval
+eval: model build
+	mkdir -p $(EVAL_OUT)
+	$(KINDLY) eval $(DATA)/banking77 --json $(EVAL_OUT)/banking77.json --markdown $(EVAL_OUT)/banking77.md
+	$(KINDLY) eval $(DATA)/clinc150_oos/data_full.json --json $(EVAL_OUT)/clinc150.json --markdown $(EVAL_OUT)/clinc150.md
+	$(KINDLY) eval $(DATA)/banking77 --replay --json $(EVAL_OUT)/replay.json --markdown $(EVAL_OUT)/replay.md
+	$(KINDLY) eval $(DATA)/goemotions --json $(EVAL_OUT)/goemotions.json --markdown $(EVAL_OUT)/goemotions.md
+	$(KINDLY) eval $(DATA)/twitter_airline_sentiment/Tweets.csv --json $(EVAL_OUT)/twitter.json --markdown $(EVAL_OUT)/twitter.md
+
+## heads: retrain the emotion heads on GoEmotions and Twitter airline (writes models/heads)
+heads: model build
+	$(KINDLY) train-heads --data $(DATA) --out models/heads
 
 $(BENCH_VENV)/.installed:
 	python3 -m venv $(BENCH_VENV)

@@ -16,8 +16,8 @@ use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use kindly_core::calibration::{Prediction, coverage_at_precision};
 use kindly_core::{
-    Article, ArticleStatus, Customer, Decision, HandoffReason, Label, NewTicket, Outcome,
-    QueueStore, TicketStore, TrainingStore,
+    Article, ArticleStatus, Customer, Decision, HandoffReason, Label, NewTicket, Outcome, QueueStore,
+    TicketStore, TrainingStore,
 };
 use kindly_server::{Kindly, Settings};
 use rand::SeedableRng;
@@ -35,7 +35,7 @@ pub struct EvalArgs {
     /// agent resolves every handoff with the true intent.
     #[arg(long)]
     replay: bool,
-    /// Evaluate only the first N test tickets (training uses the whole training split).
+    /// Evaluate an evenly spaced slice of N test tickets (training uses the whole training split).
     #[arg(long)]
     limit: Option<usize>,
     /// Write the report as JSON here.
@@ -124,8 +124,10 @@ pub async fn run(mut settings: Settings, args: EvalArgs) -> anyhow::Result<()> {
 
 fn bar(len: usize, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len as u64).with_style(
-        ProgressStyle::with_template(&format!("{{spinner}} {what} {{bar:30}} {{pos}}/{{len}} {{per_sec}} eta {{eta}}"))
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} {what} {{bar:30}} {{pos}}/{{len}} {{per_sec}} eta {{eta}}"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
@@ -196,7 +198,11 @@ async fn triage(kindly: &Kindly, n: usize, text: &str) -> anyhow::Result<Decisio
     Ok(kindly.pipeline.process(id).await?)
 }
 
-async fn run_tests(kindly: &Kindly, tests: &[Example], args: &EvalArgs) -> anyhow::Result<(Vec<Outcome1>, f64)> {
+async fn run_tests(
+    kindly: &Kindly,
+    tests: &[Example],
+    args: &EvalArgs,
+) -> anyhow::Result<(Vec<Outcome1>, f64)> {
     let progress = bar(tests.len(), "triaging test tickets");
     let started = Instant::now();
     let decisions: Vec<anyhow::Result<Decision>> = futures::stream::iter(tests.iter().enumerate())
@@ -217,21 +223,33 @@ async fn run_tests(kindly: &Kindly, tests: &[Example], args: &EvalArgs) -> anyho
         .iter()
         .zip(decisions)
         .map(|(e, d)| {
-            Ok(Outcome1 { truth: e.intent.clone(), expect: e.expect, emotions: e.emotions.clone(), decision: d? })
+            Ok(Outcome1 {
+                truth: e.intent.clone(),
+                expect: e.expect,
+                emotions: e.emotions.clone(),
+                decision: d?,
+            })
         })
         .collect::<anyhow::Result<_>>()?;
     Ok((outcomes, seconds_per_ticket))
 }
 
-fn limited<'a>(tests: &'a [Example], args: &EvalArgs) -> &'a [Example] {
-    &tests[..args.limit.unwrap_or(usize::MAX).min(tests.len())]
+/// The test split, or an evenly spaced slice of `--limit` tickets (so a slice still covers
+/// every intent and the out-of-scope tail).
+fn limited(tests: &[Example], args: &EvalArgs) -> Vec<Example> {
+    match args.limit {
+        Some(limit) if limit > 0 && limit < tests.len() => {
+            (0..limit).map(|i| tests[i * tests.len() / limit].clone()).collect()
+        }
+        _ => tests.to_vec(),
+    }
 }
 
 async fn intents(kindly: &Kindly, dataset: &Dataset, args: &EvalArgs) -> anyhow::Result<Report> {
     let train_examples = build_knowledge(kindly, dataset).await?;
     train(kindly).await?;
     let tests = limited(&dataset.test, args);
-    let (outcomes, seconds) = run_tests(kindly, tests, args).await?;
+    let (outcomes, seconds) = run_tests(kindly, &tests, args).await?;
     let oos = dataset.out_of_scope.as_deref();
     let mut m = BTreeMap::new();
     let in_scope: Vec<&Outcome1> = outcomes.iter().filter(|o| o.truth.as_deref() != oos).collect();
@@ -274,7 +292,7 @@ async fn intents(kindly: &Kindly, dataset: &Dataset, args: &EvalArgs) -> anyhow:
 async fn emotions(kindly: &Kindly, dataset: &Dataset, args: &EvalArgs) -> anyhow::Result<Report> {
     const NEEDS_PERSON: [&str; 6] = ["anger", "sadness", "fear", "disgust", "disappointment", "negative"];
     let tests = limited(&dataset.test, args);
-    let (outcomes, seconds) = run_tests(kindly, tests, args).await?;
+    let (outcomes, seconds) = run_tests(kindly, &tests, args).await?;
     let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
     for o in &outcomes {
         let gold = o.emotions.iter().any(|e| NEEDS_PERSON.contains(&e.as_str()));
@@ -303,7 +321,13 @@ fn is_emotional(code: HandoffReason) -> bool {
     use HandoffReason::*;
     matches!(
         code,
-        AngerOrFrustration | StrongEmotion | Bereavement | Vulnerability | SafetyOrInjury | LegalThreat | ChurnRisk
+        AngerOrFrustration
+            | StrongEmotion
+            | Bereavement
+            | Vulnerability
+            | SafetyOrInjury
+            | LegalThreat
+            | ChurnRisk
     )
 }
 
@@ -334,15 +358,16 @@ async fn generic(kindly: &Kindly, dataset: &Dataset, args: &EvalArgs) -> anyhow:
     progress.finish_and_clear();
     let mut m = BTreeMap::new();
     let with_expect: Vec<&Outcome1> = outcomes.iter().filter(|o| o.expect.is_some()).collect();
-    let met = with_expect
-        .iter()
-        .filter(|o| (o.expect == Some(Expect::Answer)) == o.decision.is_answer())
-        .count();
+    let met =
+        with_expect.iter().filter(|o| (o.expect == Some(Expect::Answer)) == o.decision.is_answer()).count();
     m.insert("expectation_met".into(), ratio(met, with_expect.len()));
     let with_intent: Vec<&Outcome1> = outcomes.iter().filter(|o| o.truth.is_some()).collect();
     let right = with_intent.iter().filter(|o| o.predicted() == o.truth.as_deref()).count();
     m.insert("intent_accuracy".into(), ratio(right, with_intent.len()));
-    m.insert("answered".into(), ratio(outcomes.iter().filter(|o| o.decision.is_answer()).count(), outcomes.len()));
+    m.insert(
+        "answered".into(),
+        ratio(outcomes.iter().filter(|o| o.decision.is_answer()).count(), outcomes.len()),
+    );
     m.insert("seconds_per_ticket".into(), started.elapsed().as_secs_f64() / outcomes.len().max(1) as f64);
     Ok(report(kindly, dataset, "generic", outcomes.len(), 0, m, Vec::new()))
 }
@@ -352,7 +377,8 @@ async fn generic(kindly: &Kindly, dataset: &Dataset, args: &EvalArgs) -> anyhow:
 async fn replay(kindly: &Kindly, dataset: &Dataset, args: &EvalArgs) -> anyhow::Result<Report> {
     const SEED: u64 = 13;
     const RETRAIN_EVERY: usize = 250;
-    let mut stream: Vec<&Example> = limited(&dataset.test, args).iter().collect();
+    let tests = limited(&dataset.test, args);
+    let mut stream: Vec<&Example> = tests.iter().collect();
     stream.shuffle(&mut rand::rngs::StdRng::seed_from_u64(SEED));
     let progress = bar(stream.len(), "replaying");
     let started = Instant::now();
@@ -379,7 +405,11 @@ async fn replay(kindly: &Kindly, dataset: &Dataset, args: &EvalArgs) -> anyhow::
             since_training = 0;
         }
         if in_window == args.window || n + 1 == stream.len() {
-            windows.push(Window { tickets: in_window, automated: ratio(answered, in_window), precision: ratio(correct, answered) });
+            windows.push(Window {
+                tickets: in_window,
+                automated: ratio(answered, in_window),
+                precision: ratio(correct, answered),
+            });
             (answered, correct, in_window) = (0, 0, 0);
         }
         progress.inc(1);
@@ -442,7 +472,11 @@ fn print_table(r: &Report) {
 }
 
 fn format_value(name: &str, value: f64) -> String {
-    if name.starts_with("seconds") { format!("{:.1} ms", value * 1000.0) } else { format!("{:.1}%", value * 100.0) }
+    if name.starts_with("seconds") {
+        format!("{:.1} ms", value * 1000.0)
+    } else {
+        format!("{:.1}%", value * 100.0)
+    }
 }
 
 fn markdown(r: &Report) -> String {

@@ -29,7 +29,12 @@ pub async fn import(kindly: &Kindly, path: &Path) -> anyhow::Result<usize> {
         let labels: Vec<Label> = chunk
             .iter()
             .zip(vectors)
-            .map(|(r, vector)| Label { text: r.text.clone(), intent: r.intent.clone(), source: source.clone(), vector })
+            .map(|(r, vector)| Label {
+                text: r.text.clone(),
+                intent: r.intent.clone(),
+                source: source.clone(),
+                vector,
+            })
             .collect();
         added += kindly.store.add_labels(&labels).await?;
         bar.inc(chunk.len() as u64);
@@ -44,14 +49,22 @@ fn read(path: &Path) -> anyhow::Result<Vec<Row>> {
         raw.lines()
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(n, l)| serde_json::from_str(l).with_context(|| format!("{} line {}", path.display(), n + 1)))
+            .map(|(n, l)| {
+                serde_json::from_str(l).with_context(|| format!("{} line {}", path.display(), n + 1))
+            })
             .collect::<anyhow::Result<_>>()?
     } else {
         csv::Reader::from_reader(raw.as_bytes())
             .deserialize()
             .enumerate()
             .map(|(n, r)| {
-                r.with_context(|| format!("{} row {}: expected columns text and intent (or category)", path.display(), n + 2))
+                r.with_context(|| {
+                    format!(
+                        "{} row {}: expected columns text and intent (or category)",
+                        path.display(),
+                        n + 2
+                    )
+                })
             })
             .collect::<anyhow::Result<_>>()?
     };

@@ -25,6 +25,7 @@ pub fn settings(data_dir: &Path) -> Settings {
     s.knowledge.dir = root.join("knowledge-base");
     s.knowledge.exemplars = root.join("models/sensitivity-exemplars.toml");
     s.knowledge.prompts = root.join("prompts");
+    s.knowledge.emotion_heads = root.join("models/heads");
     s.data.dir = data_dir.to_owned();
     s.server.bind = "127.0.0.1:0".parse().unwrap();
     s.worker.poll_interval_ms = 100;

@@ -148,8 +148,8 @@ async fn build_knowledge(kindly: &Kindly, dataset: &Dataset) -> anyhow::Result<u
     }
     let progress = bar(by_intent.len(), "building the knowledge base (one article per intent)");
     let knowledge = kindly.pipeline.knowledge();
-    for (intent, questions) in &by_intent {
-        knowledge.save(&intent_article(intent, questions.clone())).await?;
+    for (n, (intent, questions)) in by_intent.iter().enumerate() {
+        knowledge.save(&intent_article(n, intent, questions.clone())).await?;
         progress.inc(1);
     }
     progress.finish_and_clear();
@@ -166,9 +166,9 @@ async fn build_knowledge(kindly: &Kindly, dataset: &Dataset) -> anyhow::Result<u
     Ok(dataset.train.len() + dataset.validation.len())
 }
 
-fn intent_article(intent: &str, questions: Vec<String>) -> Article {
+fn intent_article(n: usize, intent: &str, questions: Vec<String>) -> Article {
     Article {
-        id: format!("intent-{intent}"),
+        id: format!("intent-{n:03}"),
         title: intent.replace('_', " "),
         intents: vec![intent.to_owned()],
         questions,

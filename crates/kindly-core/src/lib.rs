@@ -13,6 +13,7 @@ pub mod policy;
 pub mod ports;
 pub mod queue;
 pub mod sensitivity;
+pub mod shadow;
 pub mod ticket;
 pub mod training;
 
@@ -33,6 +34,7 @@ pub use ports::{
 };
 pub use queue::{Handoff, HandoffContext, HandoffId, HandoffStatus, NewResolution, QueueFilter, Resolution};
 pub use sensitivity::{SensitiveCategory, SensitivitySignal};
+pub use shadow::{ShadowCase, ShadowReport};
 pub use ticket::{
     Author, Customer, Message, NewMessage, NewTicket, Ticket, TicketId, TicketStatus, TicketSummary,
 };

@@ -11,6 +11,7 @@ use crate::decision::Decision;
 use crate::error::{EmbedError, IndexError, StoreError};
 use crate::knowledge::{Article, Point, ScoredPoint, SearchFilter, Source};
 use crate::queue::{Handoff, HandoffId, NewResolution, QueueFilter, Resolution};
+use crate::shadow::ShadowCase;
 use crate::ticket::{Message, NewMessage, NewTicket, Ticket, TicketId, TicketStatus, TicketSummary};
 use crate::training::{IntentModelRecord, Label};
 
@@ -166,8 +167,7 @@ pub trait KnowledgeStore: Send + Sync {
     async fn mark_article_indexed(&self, id: &str, content_hash: &str) -> Result<(), StoreError>;
 }
 
-/// Everything the records store provides. SQLite implements it embedded; PostgreSQL at scale.
-/// What the intent model learns from and the versions it produced.
+/// What the intent model learns from, the versions it produced, and shadow mode's verdicts.
 #[async_trait]
 pub trait TrainingStore: Send + Sync {
     /// Adds imported labels; a (text, intent) pair already stored is skipped. Returns how many
@@ -180,7 +180,12 @@ pub trait TrainingStore: Send + Sync {
     async fn latest_intent_model(&self) -> Result<Option<IntentModelRecord>, StoreError>;
     /// Every version, newest first, without weights.
     async fn intent_models(&self) -> Result<Vec<IntentModelRecord>, StoreError>;
+    /// The latest `limit` decisions taken in shadow mode, newest first, each with the intent a
+    /// person gave when resolving its handoff.
+    async fn shadow_cases(&self, limit: u32) -> Result<Vec<ShadowCase>, StoreError>;
 }
+
+/// Everything the records store provides. SQLite implements it embedded; PostgreSQL at scale.
 
 pub trait RecordStore: TicketStore + QueueStore + KnowledgeStore + PointStore + TrainingStore {}
 

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::Utc;
-use kindly_core::{IntentModelRecord, Label, StoreError, TrainingStore};
+use kindly_core::{IntentModelRecord, Label, ShadowCase, StoreError, TrainingStore};
 use sqlx::Row;
 
 use crate::rows::{vector_blob, vector_from_blob};
@@ -95,6 +95,33 @@ impl TrainingStore for SqliteStore {
             .await
             .map_err(backend)?;
         rows.iter().map(record).collect()
+    }
+
+    async fn shadow_cases(&self, limit: u32) -> Result<Vec<ShadowCase>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT json_extract(d.decision, '$.evidence.intent.intent') AS predicted, \
+                    json_extract(d.decision, '$.evidence.shadow.would_answer') IS NOT NULL AS would_answer, \
+                    r.id IS NOT NULL AS resolved, r.intent AS agent_intent \
+             FROM decisions d \
+             LEFT JOIN resolutions r ON r.id = \
+                 (SELECT id FROM resolutions WHERE ticket_id = d.ticket_id ORDER BY created_at LIMIT 1) \
+             WHERE json_extract(d.decision, '$.evidence.shadow') IS NOT NULL \
+             ORDER BY d.id DESC LIMIT ?",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                Ok(ShadowCase {
+                    predicted_intent: r.try_get("predicted").map_err(backend)?,
+                    would_answer: r.try_get("would_answer").map_err(backend)?,
+                    resolved: r.try_get("resolved").map_err(backend)?,
+                    agent_intent: r.try_get("agent_intent").map_err(backend)?,
+                })
+            })
+            .collect()
     }
 }
 

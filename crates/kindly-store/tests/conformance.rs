@@ -265,6 +265,51 @@ async fn labels_and_model_versions(store: &dyn RecordStore) {
     assert_eq!(versions, [2, 1]);
 }
 
+async fn shadow_cases_pair_would_be_answers_with_verdicts(store: &dyn RecordStore) {
+    assert!(store.shadow_cases(10).await.unwrap().is_empty(), "live decisions are not shadow cases");
+    let shadowed = |ticket: TicketId, would_answer: bool| {
+        let (mut decision, handoff) = handoff_decision(ticket, HandoffReason::ShadowMode);
+        decision.evidence.intent =
+            Some(kindly_core::IntentScore { intent: "track_order".into(), confidence: 0.97 });
+        decision.evidence.shadow = Some(kindly_core::ShadowDecision {
+            would_answer: would_answer
+                .then(|| kindly_core::KnowledgeRef { source: Source::Article, id: "kb-1".into() }),
+            rule: "answer.all_checks_passed".into(),
+            summary: "answered".into(),
+        });
+        TriageRecord { decision, intent: Some("track_order".into()), answer: None, handoff: Some(handoff) }
+    };
+    let judged = store.insert_ticket(&new_ticket("shadow-1", "c9"), Utc::now()).await.unwrap().ticket;
+    let pending = store.insert_ticket(&new_ticket("shadow-2", "c9"), Utc::now()).await.unwrap().ticket;
+    let declined = store.insert_ticket(&new_ticket("shadow-3", "c9"), Utc::now()).await.unwrap().ticket;
+    for (t, would) in [(judged.id, true), (pending.id, true), (declined.id, false)] {
+        let record = shadowed(t, would);
+        store.record_triage(&record).await.unwrap();
+    }
+    let h = store.ticket_handoffs(judged.id).await.unwrap()[0].id;
+    store.claim(h, "ana", Utc::now()).await.unwrap();
+    let resolution = NewResolution {
+        handoff_id: h,
+        agent: "ana".into(),
+        reply: "It ships today".into(),
+        reusable: false,
+        intent: Some("track_order".into()),
+        resolved_at: Utc::now(),
+    };
+    store.resolve(&resolution).await.unwrap();
+
+    let cases = store.shadow_cases(10).await.unwrap();
+    assert_eq!(cases.len(), 3);
+    assert_eq!(
+        cases.iter().map(|c| (c.would_answer, c.resolved)).collect::<Vec<_>>(),
+        vec![(false, false), (true, false), (true, true)],
+        "newest first"
+    );
+    assert_eq!(cases[2].agent_intent.as_deref(), Some("track_order"));
+    assert_eq!(cases[2].predicted_intent.as_deref(), Some("track_order"));
+    assert_eq!(store.shadow_cases(1).await.unwrap().len(), 1);
+}
+
 /// Runs every contract check against one store.
 async fn suite(store: Arc<dyn RecordStore>) {
     intake_is_idempotent_and_pending_is_oldest_first(store.as_ref()).await;
@@ -273,6 +318,7 @@ async fn suite(store: Arc<dyn RecordStore>) {
     articles_track_content_and_index_state(store.as_ref()).await;
     points_are_replaced_per_record(store.as_ref()).await;
     labels_and_model_versions(store.as_ref()).await;
+    shadow_cases_pair_would_be_answers_with_verdicts(store.as_ref()).await;
 }
 
 #[tokio::test]

@@ -47,7 +47,7 @@ pub struct EvalArgs {
     /// Tickets in flight at once (the model worker batches them).
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
-    /// Tickets per replay window.
+    /// Tickets per replay window (a remainder shorter than half a window joins the last one).
     #[arg(long, default_value_t = 500)]
     window: usize,
 }
@@ -404,7 +404,9 @@ async fn replay(kindly: &Kindly, dataset: &Dataset, args: &EvalArgs) -> anyhow::
             kindly.pipeline.retrain_intent_model().await?;
             since_training = 0;
         }
-        if in_window == args.window || n + 1 == stream.len() {
+        // Windows of `--window` tickets; a short remainder joins the last window.
+        let remaining = stream.len() - (n + 1);
+        if (in_window >= args.window && remaining >= args.window / 2) || remaining == 0 {
             windows.push(Window {
                 tickets: in_window,
                 automated: ratio(answered, in_window),

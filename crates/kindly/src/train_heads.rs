@@ -33,6 +33,15 @@ pub struct TrainHeadsArgs {
     /// again skips the ~10 minutes of embedding.
     #[arg(long)]
     embedding_cache: Option<PathBuf>,
+    /// Width of the emotion head's hidden layer.
+    #[arg(long, default_value_t = 256)]
+    emotion_hidden: usize,
+    /// Passes over GoEmotions' training split.
+    #[arg(long, default_value_t = 20)]
+    emotion_epochs: usize,
+    /// The emotion head's starting learning rate (AdamW, decaying linearly to a tenth).
+    #[arg(long, default_value_t = 1e-3)]
+    emotion_lr: f64,
 }
 
 /// The emotion head's labels. The first 7 (Ekman groups and neutral) make the headline macro-F1.
@@ -43,8 +52,14 @@ const EKMAN: usize = 6;
 /// GoEmotions' raw labels (27 emotions and neutral), the rows of `emotions.txt`.
 const EMOTION_RAW_LABELS: usize = 28;
 
-fn emotion_options() -> TrainOptions {
-    TrainOptions { epochs: 20, batch_size: 128, learning_rate: 1e-3, weight_decay: 1e-4, seed: 7 }
+fn emotion_options(args: &TrainHeadsArgs) -> TrainOptions {
+    TrainOptions {
+        epochs: args.emotion_epochs,
+        batch_size: 128,
+        learning_rate: args.emotion_lr,
+        weight_decay: 1e-4,
+        seed: 7,
+    }
 }
 
 fn negativity_options() -> TrainOptions {
@@ -82,9 +97,9 @@ pub fn run(model_dir: &Path, args: &TrainHeadsArgs) -> anyhow::Result<()> {
         kind: HeadKind::MultiLabel,
         labels: EMOTION_LABELS.map(String::from).to_vec(),
         dimension,
-        hidden: 256,
+        hidden: args.emotion_hidden,
     };
-    let options = emotion_options();
+    let options = emotion_options(args);
     let emotion = Head::train(
         spec.clone(),
         go_train,

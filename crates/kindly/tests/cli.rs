@@ -60,3 +60,52 @@ fn triage_prints_the_decision_as_json() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("handed off: bereavement"), "{text}");
 }
+
+#[test]
+fn imported_labels_teach_the_intent_model_a_new_intent() {
+    let data = common::data_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("history.csv");
+    std::fs::write(
+        &csv,
+        "text,intent\n\
+         \"Is the speaker waterproof?\",speaker_water_resistance\n\
+         \"Can my Lumo speaker get wet in the rain?\",speaker_water_resistance\n\
+         \"Can I take the speaker to the pool?\",speaker_water_resistance\n\
+         \"Where is my parcel?\",track_order\n",
+    )
+    .unwrap();
+    let out = kindly(data.path(), &["labels", "import", csv.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("4 new labels from"), "{stderr}");
+    let trained = |stderr: &str| -> (i64, usize) {
+        let line =
+            stderr.lines().find(|l| l.starts_with("intent model v")).unwrap_or_else(|| panic!("{stderr}"));
+        let version = line["intent model v".len()..].split(':').next().unwrap().parse().unwrap();
+        let intents = line.split(", ").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap();
+        (version, intents)
+    };
+    let (first, intents) = trained(&stderr);
+    assert!(first >= 2, "a new version on top of the template's: {stderr}");
+    assert_eq!(intents, 36, "the 35 intents of the sample knowledge base and the imported one: {stderr}");
+
+    // The same file again adds nothing new.
+    let out = kindly(data.path(), &["labels", "import", csv.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("0 new labels from"), "{stderr}");
+
+    // A file without the columns is refused with a clear message.
+    std::fs::write(&csv, "question,answer\nhi,there\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kindly"))
+        .args(["labels", "import", csv.to_str().unwrap()])
+        .current_dir(common::root())
+        .env("KINDLY__DATA__DIR", data.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("history.csv"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

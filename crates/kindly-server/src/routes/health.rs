@@ -60,5 +60,6 @@ async fn metrics_text(axum::extract::State(s): State) -> impl IntoResponse {
     if let Ok(points) = s.index.len().await {
         metrics::gauge!("kindly_index_points").set(points as f64);
     }
+    let _ = super::trust::shadow_metrics(s.store.as_ref(), super::trust::DEFAULT_WINDOW).await;
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render())
 }

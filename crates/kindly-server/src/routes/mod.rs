@@ -4,6 +4,7 @@ mod handoffs;
 mod health;
 mod kb;
 mod tickets;
+mod trust;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,6 +58,7 @@ pub(crate) fn router(app: &Kindly) -> Router {
         .merge(tickets::router())
         .merge(handoffs::router())
         .merge(kb::router())
+        .merge(trust::router())
         .merge(health::router())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .method_not_allowed_fallback(|| async {

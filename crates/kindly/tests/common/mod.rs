@@ -51,11 +51,27 @@ fn template() -> &'static Path {
                 kindly.pipeline.retrain_intent_model().await.unwrap().expect("the sample KB has intents");
                 kindly.store.close().await;
             });
+            drop(rt);
+            settled(&dir);
             dir
         })
         .join()
         .unwrap()
     })
+}
+
+/// Waits until SQLite has checkpointed and removed the template's `-wal` and `-shm` files: the
+/// last connection closes on its own thread, and copying while it does races with the removal.
+fn settled(dir: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::read_dir(dir).unwrap().any(|e| {
+        let name = e.unwrap().file_name();
+        let name = name.to_string_lossy();
+        name.ends_with("-wal") || name.ends_with("-shm")
+    }) {
+        assert!(Instant::now() < deadline, "the template database was not closed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// A fresh data directory holding a copy of the ingested template database.
@@ -80,8 +96,15 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Like [`TestApp::spawn`], with settings changed first.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> Self {
         let dir = data_dir();
-        let kindly = Kindly::build(settings(dir.path())).await.unwrap();
+        let mut s = settings(dir.path());
+        configure(&mut s);
+        let kindly = Kindly::build(s).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();

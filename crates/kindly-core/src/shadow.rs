@@ -1,0 +1,119 @@
+//! Shadow mode's scoreboard: how often Kindly would have answered, and how often that answer
+//! would have been right, judged by the intent the agent gave when resolving the handoff.
+
+use serde::{Deserialize, Serialize};
+
+/// One ticket decided in shadow mode, with the agent's verdict once the handoff is resolved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShadowCase {
+    /// The intent Kindly predicted.
+    pub predicted_intent: Option<String>,
+    /// Kindly would have answered (rather than handed off).
+    pub would_answer: bool,
+    /// The handoff was resolved by a person.
+    pub resolved: bool,
+    /// The intent the person confirmed or corrected when resolving (`None`: not given).
+    pub agent_intent: Option<String>,
+}
+
+/// Would-be coverage and precision over shadow decisions.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct ShadowReport {
+    /// Tickets decided in shadow mode.
+    pub decided: u64,
+    /// Of those, tickets Kindly would have answered.
+    pub would_answer: u64,
+    /// `would_answer / decided`.
+    pub coverage: Option<f64>,
+    /// Would-be answers whose handoff a person resolved with an intent: the ones that can be judged.
+    pub judged: u64,
+    /// Judged would-be answers whose predicted intent the person confirmed.
+    pub correct: u64,
+    /// `correct / judged`.
+    pub precision: Option<f64>,
+    /// The lower end of the 95% Wilson interval of the precision: what a team can rely on.
+    pub precision_lower_bound: Option<f64>,
+}
+
+/// Scores shadow decisions. A would-be answer counts as correct when the person resolving the
+/// handoff gave the intent Kindly predicted; one resolved without an intent is not judged.
+pub fn measure(cases: &[ShadowCase]) -> ShadowReport {
+    let decided = cases.len() as u64;
+    let answers: Vec<&ShadowCase> = cases.iter().filter(|c| c.would_answer).collect();
+    let judged: Vec<&&ShadowCase> =
+        answers.iter().filter(|c| c.resolved && c.agent_intent.is_some()).collect();
+    let correct =
+        judged.iter().filter(|c| c.agent_intent.is_some() && c.agent_intent == c.predicted_intent).count()
+            as u64;
+    let ratio = |n: u64, d: u64| (d > 0).then(|| n as f64 / d as f64);
+    ShadowReport {
+        decided,
+        would_answer: answers.len() as u64,
+        coverage: ratio(answers.len() as u64, decided),
+        judged: judged.len() as u64,
+        correct,
+        precision: ratio(correct, judged.len() as u64),
+        precision_lower_bound: wilson_lower_bound(correct, judged.len() as u64),
+    }
+}
+
+/// Lower end of the 95% Wilson score interval for `successes / trials`.
+pub fn wilson_lower_bound(successes: u64, trials: u64) -> Option<f64> {
+    if trials == 0 {
+        return None;
+    }
+    let z = 1.96_f64;
+    let n = trials as f64;
+    let p = successes as f64 / n;
+    let centre = p + z * z / (2.0 * n);
+    let spread = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
+    Some(((centre - spread) / (1.0 + z * z / n)).max(0.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(predicted: &str, would_answer: bool, agent: Option<&str>) -> ShadowCase {
+        ShadowCase {
+            predicted_intent: Some(predicted.into()),
+            would_answer,
+            resolved: agent.is_some(),
+            agent_intent: agent.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn empty_has_no_ratios() {
+        let r = measure(&[]);
+        assert_eq!(r.decided, 0);
+        assert_eq!(r.coverage, None);
+        assert_eq!(r.precision, None);
+    }
+
+    #[test]
+    fn counts_coverage_and_judged_precision() {
+        let cases = vec![
+            case("refund", true, Some("refund")),
+            case("refund", true, Some("cancel_order")),
+            case("track_order", true, None),
+            case("track_order", false, Some("track_order")),
+        ];
+        let r = measure(&cases);
+        assert_eq!(r.decided, 4);
+        assert_eq!(r.would_answer, 3);
+        assert_eq!(r.coverage, Some(0.75));
+        assert_eq!(r.judged, 2);
+        assert_eq!(r.correct, 1);
+        assert_eq!(r.precision, Some(0.5));
+        let lb = r.precision_lower_bound.unwrap();
+        assert!(lb > 0.0 && lb < 0.5, "{lb}");
+    }
+
+    #[test]
+    fn wilson_bound_tightens_with_more_trials() {
+        let few = wilson_lower_bound(10, 10).unwrap();
+        let many = wilson_lower_bound(1000, 1000).unwrap();
+        assert!(few < many && many < 1.0 && few > 0.6, "{few} {many}");
+    }
+}

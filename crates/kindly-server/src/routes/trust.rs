@@ -1,0 +1,93 @@
+//! What a team checks before trusting Kindly with customers: shadow mode's would-be precision and
+//! coverage (`/v1/shadow`), and the intent model's versions with their validation scores and
+//! calibrated thresholds (`/v1/intent-models`).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use kindly_core::{IntentModelRecord, ShadowReport, TrainingStore, shadow};
+use serde::{Deserialize, Serialize};
+
+use super::{AppState, State};
+use crate::error::{ApiError, Json, Query};
+
+/// Shadow decisions scored by default (the latest ones).
+pub(super) const DEFAULT_WINDOW: u32 = 1000;
+const MAX_WINDOW: u32 = 100_000;
+
+pub(super) fn router() -> Router<Arc<AppState>> {
+    Router::new().route("/v1/shadow", get(shadow_report)).route("/v1/intent-models", get(intent_models))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Window {
+    limit: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct ShadowView {
+    /// Whether shadow mode is on now (decisions made earlier in shadow mode still count).
+    shadow_mode: bool,
+    /// The precision the answer thresholds are calibrated for.
+    target_precision: f32,
+    /// How many of the latest shadow decisions were scored.
+    window: u32,
+    #[serde(flatten)]
+    report: ShadowReport,
+}
+
+/// Would-be coverage and precision over the latest shadow decisions.
+async fn shadow_report(
+    axum::extract::State(s): State,
+    Query(q): Query<Window>,
+) -> Result<Json<ShadowView>, ApiError> {
+    let window = q.limit.unwrap_or(DEFAULT_WINDOW);
+    if window == 0 || window > MAX_WINDOW {
+        return Err(ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "invalid_query",
+            format!("limit must be between 1 and {MAX_WINDOW}, got {window}"),
+        ));
+    }
+    let report = shadow_metrics(s.store.as_ref(), window).await?;
+    let settings = s.pipeline.settings();
+    Ok(Json(ShadowView {
+        shadow_mode: settings.shadow_mode,
+        target_precision: settings.intent.target_precision,
+        window,
+        report,
+    }))
+}
+
+/// Scores the latest shadow decisions and publishes the result as gauges.
+pub(super) async fn shadow_metrics(store: &dyn TrainingStore, window: u32) -> Result<ShadowReport, ApiError> {
+    let report = shadow::measure(&store.shadow_cases(window).await?);
+    metrics::gauge!("kindly_shadow_decisions").set(report.decided as f64);
+    metrics::gauge!("kindly_shadow_would_answer").set(report.would_answer as f64);
+    metrics::gauge!("kindly_shadow_judged").set(report.judged as f64);
+    metrics::gauge!("kindly_shadow_correct").set(report.correct as f64);
+    if let Some(c) = report.coverage {
+        metrics::gauge!("kindly_shadow_coverage").set(c);
+    }
+    if let Some(p) = report.precision {
+        metrics::gauge!("kindly_shadow_precision").set(p);
+    }
+    Ok(report)
+}
+
+#[derive(Serialize)]
+struct ModelList {
+    /// The version serving triage now (0: none trained yet; the neighbour vote decides alone).
+    serving: i64,
+    /// Every version, newest first, with its training-set size, validation scores and thresholds.
+    versions: Vec<IntentModelRecord>,
+}
+
+async fn intent_models(axum::extract::State(s): State) -> Result<Json<ModelList>, ApiError> {
+    Ok(Json(ModelList {
+        serving: s.pipeline.intent_models().current().version(),
+        versions: s.store.intent_models().await?,
+    }))
+}

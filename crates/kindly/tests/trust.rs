@@ -1,0 +1,117 @@
+//! What a team checks before trusting Kindly: shadow mode decides without sending and measures
+//! its would-be precision and coverage; intent model versions are listed with their scores; a
+//! knowledge change retrains the model in the background while the old version keeps serving;
+//! imported labels teach new intents.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{TestApp, reason_codes};
+use reqwest::StatusCode;
+use serde_json::json;
+
+const RESET: &str = "Hi, I forgot my password and can't log in to the Lumo app. How do I reset it?";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shadow_mode_sends_nothing_and_measures_would_be_answers() {
+    let app = TestApp::spawn_with(|s| s.pipeline.shadow_mode = true).await;
+    let t = app.decided(&app.submit("t-shadow-1", "c-s1", RESET).await).await;
+    assert_eq!(t["status"], "handed_off", "{t:#}");
+    assert_eq!(reason_codes(&t), ["shadow_mode"]);
+    assert!(t["answer"].is_null(), "nothing is sent in shadow mode: {t:#}");
+    assert!(t["messages"].as_array().unwrap().iter().all(|m| m["author"] != "kindly"), "{t:#}");
+    let shadow = &t["decision"]["evidence"]["shadow"];
+    assert_eq!(shadow["would_answer"]["id"], "kb-011", "{t:#}");
+    assert!(t["decision"]["summary"].as_str().unwrap().contains("would have answered"), "{t:#}");
+
+    // A ticket Kindly would have handed off anyway keeps its own reasons.
+    let sad = app
+        .decided(
+            &app.submit("t-shadow-2", "c-s2", "My father died last week and I need to close his account.")
+                .await,
+        )
+        .await;
+    assert!(reason_codes(&sad).contains(&"bereavement".to_owned()), "{sad:#}");
+    assert!(sad["decision"]["evidence"]["shadow"]["would_answer"].is_null());
+
+    // Before any verdict: coverage is known, precision is not.
+    let (s, r) = app.get("/v1/shadow").await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(
+        (r["shadow_mode"].as_bool(), r["decided"].as_u64(), r["would_answer"].as_u64()),
+        (Some(true), Some(2), Some(1))
+    );
+    assert_eq!(r["coverage"], 0.5);
+    assert!(r["precision"].is_null(), "{r}");
+
+    // The agent confirms the intent Kindly predicted: the would-be answer counts as correct.
+    let handoff = t["handoffs"][0]["id"].as_str().unwrap();
+    let (s, _) = app.post(&format!("/v1/handoffs/{handoff}/claim"), json!({ "agent": "ana" })).await;
+    assert_eq!(s, StatusCode::OK);
+    let predicted = t["decision"]["evidence"]["intent"]["intent"].as_str().unwrap();
+    let (s, r) = app
+        .post(
+            &format!("/v1/handoffs/{handoff}/resolve"),
+            json!({ "agent": "ana", "reply": "Use 'Forgot password' on the sign-in screen.", "reusable": false, "intent": predicted }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let (_, r) = app.get("/v1/shadow").await;
+    assert_eq!((r["judged"].as_u64(), r["correct"].as_u64()), (Some(1), Some(1)), "{r}");
+    assert_eq!(r["precision"], 1.0);
+    assert!(r["precision_lower_bound"].as_f64().unwrap() < 1.0, "one verdict proves little: {r}");
+
+    let metrics = app.client.get(format!("{}/metrics", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("kindly_shadow_precision 1"), "{metrics}");
+    assert!(metrics.contains("kindly_shadow_coverage 0.5"), "{metrics}");
+
+    let (s, r) = app.get("/v1/shadow?limit=0").await;
+    assert_eq!((s, r["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_query")), "{r}");
+    app.stop().await;
+}
+
+async fn serving_version(app: &TestApp) -> (i64, serde_json::Value) {
+    let (s, r) = app.get("/v1/intent-models").await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    (r["serving"].as_i64().unwrap(), r)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_knowledge_change_retrains_the_intent_model_in_the_background() {
+    let app = TestApp::spawn_with(|s| s.pipeline.intent.debounce_seconds = 1).await;
+    let (before, r) = serving_version(&app).await;
+    assert!(before >= 1, "the template trained a version: {r}");
+    let v = &r["versions"][0];
+    assert!(v["examples"].as_u64().unwrap() > 100, "{v}");
+    assert!(v["scores"]["accuracy"].as_f64().unwrap() > 0.5, "{v}");
+    assert!(v["thresholds"]["target_precision"].as_f64().unwrap() > 0.9, "{v}");
+
+    let article = json!({
+        "id": "kb-900",
+        "title": "Is the Lumo Speaker waterproof?",
+        "intents": ["speaker_water_resistance"],
+        "questions": ["Is the speaker waterproof?", "Can my Lumo speaker get wet?", "Can I use the speaker by the pool?"],
+        "status": "published",
+        "body": "The Lumo Speaker is splash-resistant (IPX4). Rain and splashes are fine; do not submerge it."
+    });
+    let (s, r) = app.post("/v1/kb/articles", article).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+
+    // Triage keeps working while the new version trains.
+    let t = app.decided(&app.submit("t-retrain-1", "c-r1", RESET).await).await;
+    assert_eq!(t["status"], "answered", "{t:#}");
+
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let r = loop {
+        let (now, r) = serving_version(&app).await;
+        if now > before {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "no new version was trained: {r}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let labels = r["versions"][0]["labels"].as_array().unwrap();
+    assert!(labels.iter().any(|l| l == "speaker_water_resistance"), "{r}");
+    app.stop().await;
+}

@@ -258,6 +258,7 @@ fn knowledge_reasons<'a>(
     let rival = approved.find(|k| k.intents.iter().all(|i| !best.intents.contains(i)));
     if let Some(rival) = rival
         && best.score - rival.score < settings.min_margin
+        && !settled_by_intent(evidence, best)
     {
         push(
             reasons,
@@ -274,6 +275,17 @@ fn knowledge_reasons<'a>(
         );
     }
     Some(best)
+}
+
+/// Two close answers about different intents are not ambiguous when the intent model, calibrated
+/// for this very intent on labelled data, confidently picked the best one's intent: its
+/// calibrated precision already covers the choice. An uncalibrated (global) threshold does not.
+fn settled_by_intent(evidence: &Evidence, best: &KnowledgeHit) -> bool {
+    evidence.threshold_source == Some(ThresholdSource::Intent)
+        && evidence
+            .intent
+            .as_ref()
+            .is_some_and(|i| i.confidence >= evidence.intent_threshold && best.intents.contains(&i.intent))
 }
 
 fn threshold_note(evidence: &Evidence) -> &'static str {
@@ -474,6 +486,23 @@ mod tests {
                 vec![KnowledgeIntentMismatch],
             ),
             ("two different answers too close", |e| e.knowledge[1].score = 0.81, vec![AmbiguousKnowledge]),
+            (
+                "an intent calibrated on its own settles two close answers",
+                |e| {
+                    e.knowledge[1].score = 0.81;
+                    e.threshold_source = Some(ThresholdSource::Intent);
+                },
+                vec![],
+            ),
+            (
+                "a calibrated intent below its threshold settles nothing",
+                |e| {
+                    e.knowledge[1].score = 0.81;
+                    e.threshold_source = Some(ThresholdSource::Intent);
+                    e.intent_threshold = 0.95;
+                },
+                vec![LowIntentConfidence, AmbiguousKnowledge],
+            ),
             (
                 "close hits for the same intent are fine",
                 |e| {

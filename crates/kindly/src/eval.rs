@@ -44,6 +44,10 @@ pub struct EvalArgs {
     /// Write the report as a Markdown table here.
     #[arg(long)]
     markdown: Option<PathBuf>,
+    /// Write every test ticket's text, true label and full decision here, one JSON object per
+    /// line (intent datasets), to study the misses.
+    #[arg(long)]
+    decisions: Option<PathBuf>,
     /// Tickets in flight at once (the model worker batches them).
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
@@ -234,6 +238,16 @@ async fn run_tests(
     Ok((outcomes, seconds_per_ticket))
 }
 
+fn write_decisions(path: &std::path::Path, tests: &[Example], outcomes: &[Outcome1]) -> anyhow::Result<()> {
+    let mut lines = String::new();
+    for (e, o) in tests.iter().zip(outcomes) {
+        let line = serde_json::json!({ "text": e.text, "truth": o.truth, "decision": o.decision });
+        lines.push_str(&line.to_string());
+        lines.push('\n');
+    }
+    std::fs::write(path, lines).with_context(|| format!("writing {}", path.display()))
+}
+
 /// The test split, or an evenly spaced slice of `--limit` tickets (so a slice still covers
 /// every intent and the out-of-scope tail).
 fn limited(tests: &[Example], args: &EvalArgs) -> Vec<Example> {
@@ -250,6 +264,9 @@ async fn intents(kindly: &Kindly, dataset: &Dataset, args: &EvalArgs) -> anyhow:
     train(kindly).await?;
     let tests = limited(&dataset.test, args);
     let (outcomes, seconds) = run_tests(kindly, &tests, args).await?;
+    if let Some(path) = &args.decisions {
+        write_decisions(path, &tests, &outcomes)?;
+    }
     let oos = dataset.out_of_scope.as_deref();
     let mut m = BTreeMap::new();
     let in_scope: Vec<&Outcome1> = outcomes.iter().filter(|o| o.truth.as_deref() != oos).collect();
@@ -282,6 +299,12 @@ async fn intents(kindly: &Kindly, dataset: &Dataset, args: &EvalArgs) -> anyhow:
         m.insert("out_of_scope_handoff_rate".into(), ratio(handed_off, out.len()));
         let in_correct = in_scope.iter().filter(|o| o.answered_correctly(oos)).count();
         m.insert("in_scope_answered_correctly".into(), ratio(in_correct, in_scope.len()));
+    }
+    // Why tickets went to a person: each reason's share of all tickets (a ticket can have several).
+    for o in &outcomes {
+        for r in &o.decision.reasons {
+            *m.entry(format!("handoff_reason_{}", r.code.code())).or_insert(0.0) += 1.0 / outcomes.len() as f64;
+        }
     }
     m.insert("seconds_per_ticket".into(), seconds);
     Ok(report(kindly, dataset, "intent", outcomes.len(), train_examples, m, Vec::new()))

@@ -199,9 +199,9 @@ pub fn accuracy(truth: &[&str], predicted: &[Option<&str>]) -> f32 {
 
 /// Macro-averaged F1 over the true labels.
 pub fn macro_f1(truth: &[&str], predicted: &[Option<&str>]) -> f32 {
-    let mut counts: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new(); // tp, fp, fn
+    // every true intent is a class; a prediction outside them counts against recall only
+    let mut counts: BTreeMap<&str, (usize, usize, usize)> = truth.iter().map(|t| (*t, (0, 0, 0))).collect(); // tp, fp, fn
     for (t, p) in truth.iter().zip(predicted) {
-        counts.entry(t).or_default();
         match p {
             Some(p) if p == t => counts.entry(t).or_default().0 += 1,
             Some(p) => {
@@ -262,5 +262,15 @@ mod tests {
         assert_eq!(accuracy(&truth, &predicted), 0.5);
         // a: tp 2, fp 1 → 0.8; b: tp 0 → 0
         assert!((macro_f1(&truth, &predicted) - 0.4).abs() < 1e-6);
+    }
+
+    #[test]
+    fn macro_f1_counts_false_positives_whatever_the_order() {
+        // b is predicted for an a before any b appears in the truth
+        let truth = ["a", "a", "b", "b"];
+        let predicted = [Some("b"), Some("a"), Some("b"), Some("b")];
+        let f1 = macro_f1(&truth, &predicted);
+        // a: tp 1, fn 1 → 2/3; b: tp 2, fp 1 → 4/5
+        assert!((f1 - (2.0 / 3.0 + 0.8) / 2.0).abs() < 1e-6, "{f1}");
     }
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calibration::ThresholdSource;
 use crate::decision::{Decision, Evidence, HandoffReason, Outcome, Priority, Reason, ShadowDecision};
-use crate::emotion::{Emotion, EmotionSignal};
+use crate::emotion::Emotion;
 use crate::knowledge::{KnowledgeHit, PointStatus};
 use crate::ticket::TicketId;
 
@@ -106,7 +106,7 @@ fn sensitive_reasons(evidence: &Evidence, reasons: &mut Vec<Reason>) {
 /// Strong emotions from the trained heads. Anger adds to the anger exemplars' reason; the others
 /// are `strong_emotion`.
 fn emotion_reasons(evidence: &Evidence, reasons: &mut Vec<Reason>) {
-    let strong: Vec<&EmotionSignal> = evidence.emotions.iter().filter(|e| e.strong()).collect();
+    let strong = crate::emotion::strong_signals(&evidence.emotions);
     for e in &strong {
         let code = if e.emotion == Emotion::Anger {
             HandoffReason::AngerOrFrustration
@@ -258,7 +258,6 @@ fn knowledge_reasons<'a>(
     let rival = approved.find(|k| k.intents.iter().all(|i| !best.intents.contains(i)));
     if let Some(rival) = rival
         && best.score - rival.score < settings.min_margin
-        && !settled_by_intent(evidence, best)
     {
         push(
             reasons,
@@ -275,17 +274,6 @@ fn knowledge_reasons<'a>(
         );
     }
     Some(best)
-}
-
-/// Two close answers about different intents are not ambiguous when the intent model, calibrated
-/// for this very intent on labelled data, confidently picked the best one's intent: its
-/// calibrated precision already covers the choice. An uncalibrated (global) threshold does not.
-fn settled_by_intent(evidence: &Evidence, best: &KnowledgeHit) -> bool {
-    evidence.threshold_source == Some(ThresholdSource::Intent)
-        && evidence
-            .intent
-            .as_ref()
-            .is_some_and(|i| i.confidence >= evidence.intent_threshold && best.intents.contains(&i.intent))
 }
 
 fn threshold_note(evidence: &Evidence) -> &'static str {
@@ -382,6 +370,7 @@ pub fn pipeline_failure(ticket_id: TicketId, step: &str, error: &str, now: DateT
 mod tests {
     use super::*;
     use crate::decision::IntentScore;
+    use crate::emotion::EmotionSignal;
     use crate::knowledge::{KnowledgeRef, Source};
     use crate::sensitivity::{SensitiveCategory, SensitivitySignal};
 
@@ -465,6 +454,19 @@ mod tests {
             ),
             ("mild emotion changes nothing", |e| e.emotions.push(emotion(Emotion::Sadness, 0.5)), vec![]),
             (
+                "a plain complaint is not strong negativity",
+                |e| e.emotions.push(emotion(Emotion::Negativity, 0.98)),
+                vec![],
+            ),
+            (
+                "negativity with sadness behind it is",
+                |e| {
+                    e.emotions.push(emotion(Emotion::Negativity, 0.98));
+                    e.emotions.push(EmotionSignal { emotion: Emotion::Sadness, intensity: 0.4, threshold: Some(0.7) });
+                },
+                vec![StrongEmotion],
+            ),
+            (
                 "two distinct questions",
                 |e| e.complexity.distinct_intents = vec!["refund".into(), "track_order".into()],
                 vec![MultipleQuestions],
@@ -486,23 +488,6 @@ mod tests {
                 vec![KnowledgeIntentMismatch],
             ),
             ("two different answers too close", |e| e.knowledge[1].score = 0.81, vec![AmbiguousKnowledge]),
-            (
-                "an intent calibrated on its own settles two close answers",
-                |e| {
-                    e.knowledge[1].score = 0.81;
-                    e.threshold_source = Some(ThresholdSource::Intent);
-                },
-                vec![],
-            ),
-            (
-                "a calibrated intent below its threshold settles nothing",
-                |e| {
-                    e.knowledge[1].score = 0.81;
-                    e.threshold_source = Some(ThresholdSource::Intent);
-                    e.intent_threshold = 0.95;
-                },
-                vec![LowIntentConfidence, AmbiguousKnowledge],
-            ),
             (
                 "close hits for the same intent are fine",
                 |e| {

@@ -57,6 +57,9 @@ pub struct InboundReply {
     /// The helpdesk's id of the reply (comment, article, message part), when it sends one.
     pub message_id: Option<String>,
     pub body: String,
+    /// The ticket to open when Kindly has not seen this one (Chatwoot announces a conversation's
+    /// first message as a message, not as a new conversation).
+    pub opening: Option<Box<InboundTicket>>,
 }
 
 /// What one verified delivery asks of Kindly.
@@ -240,8 +243,13 @@ pub trait IntegrationStore: Send + Sync {
         body: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
-    /// Replies accepted but not yet added to their tickets (after a crash), oldest first.
-    async fn pending_replies(&self, limit: u32) -> Result<Vec<PendingReply>, StoreError>;
+    /// Replies accepted before `before` but not yet added to their tickets (after a crash, or a
+    /// conflict with a concurrent change), oldest first.
+    async fn pending_replies(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PendingReply>, StoreError>;
     async fn mark_reply_applied(&self, connection: &str, delivery_key: &str) -> Result<(), StoreError>;
     /// How many deliveries a connection has accepted.
     async fn delivery_count(&self, connection: &str) -> Result<u64, StoreError>;
@@ -287,6 +295,7 @@ mod tests {
                 remote_id: "7".into(),
                 message_id: id.map(str::to_owned),
                 body: body.into(),
+                opening: None,
             })
             .natural_key()
         };

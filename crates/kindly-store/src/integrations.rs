@@ -134,11 +134,16 @@ impl IntegrationStore for SqliteStore {
         Ok(fresh == 1)
     }
 
-    async fn pending_replies(&self, limit: u32) -> Result<Vec<PendingReply>, StoreError> {
+    async fn pending_replies(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PendingReply>, StoreError> {
         let rows = sqlx::query(
             "SELECT connection, delivery_key, ticket_id, body FROM webhook_deliveries \
-             WHERE state = 'pending' ORDER BY received_at LIMIT ?",
+             WHERE state = 'pending' AND received_at < ? ORDER BY received_at LIMIT ?",
         )
+        .bind(before)
         .bind(limit)
         .fetch_all(&self.pool)
         .await

@@ -140,6 +140,21 @@ fn shape(provider: Provider) -> Shape {
     }
 }
 
+/// Waits until `n` outbox actions are recorded delivered (the helpdesk sees a call just before
+/// Kindly records it).
+async fn delivered(app: &TestApp, n: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (_, outbox) = app.get("/v1/outbox?state=delivered").await;
+        let got = outbox["actions"].as_array().unwrap().len();
+        if got == n {
+            return;
+        }
+        assert!(got < n && std::time::Instant::now() < deadline, "{got} actions delivered, not {n}: {outbox:#}");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
 async fn round_trip(provider: Provider) {
     let helpdesk = MockHelpdesk::start().await;
     let app = app_for(provider, &helpdesk).await;
@@ -172,7 +187,9 @@ async fn round_trip(provider: Provider) {
     let t = app.decided(&id).await;
     assert_eq!(t["external_id"], format!("{CONNECTION}:{}", shape.remote_id));
     assert_eq!(t["channel"], provider.as_str());
-    assert_eq!(t["subject"], "Can't log in", "{t:#}");
+    if !matches!(provider, Provider::Intercom | Provider::Chatwoot) {
+        assert_eq!(t["subject"], "Can't log in", "{t:#}"); // chat conversations have none
+    }
     assert!(t["body"].as_str().unwrap().starts_with("Hi, I forgot my password"), "{t:#}");
     assert_eq!(t["status"], "answered", "{t:#}");
     let replies = helpdesk.wait_for(1, |c| (shape.public)(c) && c.text().contains("kb-011")).await;
@@ -206,8 +223,7 @@ async fn round_trip(provider: Provider) {
         t["messages"].as_array().unwrap().iter().filter(|m| m["author"] == "customer").count();
     assert_eq!(customer_messages, 1, "one follow-up, however often it was delivered: {t:#}");
     // Every action reached the helpdesk exactly once.
-    let (_, outbox) = app.get("/v1/outbox?state=delivered").await;
-    assert_eq!(outbox["actions"].as_array().unwrap().len(), 4, "{outbox:#}");
+    delivered(&app, 4).await;
     let applied = helpdesk.applied();
     assert!(applied.values().all(|n| *n == 1), "{applied:?}");
     assert_eq!(helpdesk.calls().iter().filter(|c| (shape.public)(c)).count(), 2);

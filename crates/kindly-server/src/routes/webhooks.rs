@@ -133,11 +133,12 @@ impl Delivery<'_> {
             };
         };
         let body = ticket::required_text("body", &r.body)?;
-        // Some helpdesks announce the opening message again as a comment.
+        // The message that opened the ticket, again: Chatwoot repeating a delivery, or a
+        // helpdesk announcing the opening message as a comment too.
         if let Some(t) = self.s.store.ticket(id).await?
             && t.body.trim() == body.trim()
         {
-            return Ok(self.ignored("the ticket's opening message"));
+            return Ok(self.duplicate(id));
         }
         if !self.s.store.accept_reply_delivery(self.connection, &self.key, id, &body, self.now).await? {
             return Ok(self.duplicate(id));

@@ -8,6 +8,7 @@ pub mod calibration;
 pub mod decision;
 pub mod emotion;
 pub mod error;
+pub mod integration;
 pub mod knowledge;
 pub mod policy;
 pub mod ports;

@@ -6,6 +6,8 @@
 //! serves an already-bound listener until a shutdown future resolves, so tests bind port 0.
 
 pub mod error;
+pub mod integrations;
+pub mod outbox;
 mod routes;
 pub mod settings;
 pub mod telemetry;
@@ -35,6 +37,7 @@ pub struct Kindly {
     pub index: Arc<ExactIndex>,
     pub embedder: Arc<ModelWorker>,
     nudge: Arc<Notify>,
+    outbox: Arc<outbox::Outbox>,
 }
 
 impl std::fmt::Debug for Kindly {
@@ -95,7 +98,8 @@ impl Kindly {
             tracing::info!("the intent model is older than the labels; retraining in the background");
             pipeline.intent_models().labels_changed();
         }
-        Ok(Self { settings, pipeline, store, index, embedder, nudge: Arc::new(Notify::new()) })
+        let outbox = Arc::new(outbox::Outbox::new(&settings, store.clone())?);
+        Ok(Self { settings, pipeline, store, index, embedder, nudge: Arc::new(Notify::new()), outbox })
     }
 
     /// Serves the API and runs the triage worker until `shutdown` resolves, then drains both.
@@ -109,8 +113,9 @@ impl Kindly {
             self.pipeline.clone(),
             self.nudge.clone(),
             self.settings.worker.clone(),
-            stop_rx,
+            stop_rx.clone(),
         ));
+        let outbox = tokio::spawn(self.outbox.clone().run(self.pipeline.clone(), stop_rx));
         let trainer = {
             let pipeline = self.pipeline.clone();
             tokio::spawn(async move { pipeline.run_intent_trainer().await })
@@ -126,6 +131,7 @@ impl Kindly {
         let _ = stop_tx.send(true);
         trainer.abort();
         worker.await?;
+        outbox.await?;
         self.store.close().await;
         Ok(())
     }

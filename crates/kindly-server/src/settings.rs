@@ -18,6 +18,7 @@ pub struct Settings {
     pub knowledge: KnowledgeSettings,
     pub worker: WorkerSettings,
     pub pipeline: PipelineSettings,
+    pub integrations: crate::integrations::IntegrationSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -140,6 +141,7 @@ impl Settings {
 
     pub fn validate(&self) -> Result<(), String> {
         self.pipeline.validate()?;
+        self.integrations.validate()?;
         if self.worker.concurrency == 0 {
             return Err("worker.concurrency must be at least 1".into());
         }

@@ -5,6 +5,7 @@
 //! (a triage outcome, a resolution) is one transaction that starts with its conditional write,
 //! so that SQLite takes the write lock first and a repeated call changes nothing.
 
+mod integrations;
 mod knowledge;
 mod points;
 mod queue;

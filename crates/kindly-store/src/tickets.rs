@@ -96,44 +96,64 @@ pub(crate) async fn insert_handoff(tx: &mut Transaction<'_, Sqlite>, h: &Handoff
     Ok(())
 }
 
+/// Intake's one write, inside the caller's transaction (plain intake, or a webhook delivery that
+/// also links the ticket to its helpdesk): the customer, then the ticket unless its external id
+/// exists. Returns the ticket's id and whether it was new.
+pub(crate) async fn insert_ticket(
+    tx: &mut Transaction<'_, Sqlite>,
+    t: &NewTicket,
+    now: DateTime<Utc>,
+) -> Result<(TicketId, bool), StoreError> {
+    let id = TicketId::new();
+    sqlx::query(
+        "INSERT INTO customers (id, email, name, flagged, created_at) VALUES (?, ?, ?, coalesce(?, 0), ?) \
+             ON CONFLICT(id) DO UPDATE SET email = coalesce(excluded.email, email), \
+             name = coalesce(excluded.name, name), flagged = coalesce(?, flagged)",
+    )
+    .bind(&t.customer.id)
+    .bind(&t.customer.email)
+    .bind(&t.customer.name)
+    .bind(t.customer.flagged)
+    .bind(now)
+    .bind(t.customer.flagged)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    let inserted = sqlx::query(
+        "INSERT INTO tickets (id, external_id, customer_id, subject, body, channel, status, created_at, \
+             received_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'received', ?, ?, ?) \
+             ON CONFLICT(external_id) DO NOTHING",
+    )
+    .bind(id.to_string())
+    .bind(&t.external_id)
+    .bind(&t.customer.id)
+    .bind(&t.subject)
+    .bind(&t.body)
+    .bind(&t.channel)
+    .bind(t.created_at)
+    .bind(now)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?
+    .rows_affected()
+        == 1;
+    if inserted {
+        return Ok((id, true));
+    }
+    let existing: String = sqlx::query_scalar("SELECT id FROM tickets WHERE external_id = ?")
+        .bind(&t.external_id)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(backend)?;
+    Ok((existing.parse().map_err(|e| crate::corrupt("ticket id", e))?, false))
+}
+
 #[async_trait]
 impl TicketStore for SqliteStore {
     async fn insert_ticket(&self, t: &NewTicket, now: DateTime<Utc>) -> Result<Inserted, StoreError> {
-        let id = TicketId::new();
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        sqlx::query(
-            "INSERT INTO customers (id, email, name, flagged, created_at) VALUES (?, ?, ?, coalesce(?, 0), ?) \
-             ON CONFLICT(id) DO UPDATE SET email = coalesce(excluded.email, email), \
-             name = coalesce(excluded.name, name), flagged = coalesce(?, flagged)",
-        )
-        .bind(&t.customer.id)
-        .bind(&t.customer.email)
-        .bind(&t.customer.name)
-        .bind(t.customer.flagged)
-        .bind(now)
-        .bind(t.customer.flagged)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let inserted = sqlx::query(
-            "INSERT INTO tickets (id, external_id, customer_id, subject, body, channel, status, created_at, \
-             received_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'received', ?, ?, ?) \
-             ON CONFLICT(external_id) DO NOTHING",
-        )
-        .bind(id.to_string())
-        .bind(&t.external_id)
-        .bind(&t.customer.id)
-        .bind(&t.subject)
-        .bind(&t.body)
-        .bind(&t.channel)
-        .bind(t.created_at)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?
-        .rows_affected()
-            == 1;
+        let (_, inserted) = insert_ticket(&mut tx, t, now).await?;
         tx.commit().await.map_err(backend)?;
         let ticket = self
             .ticket_by("external_id", &t.external_id)

@@ -3,8 +3,10 @@
 mod handoffs;
 mod health;
 mod kb;
+mod outbox;
 mod tickets;
 mod trust;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,6 +62,8 @@ pub(crate) fn router(app: &Kindly) -> Router {
         .merge(kb::router())
         .merge(trust::router())
         .merge(health::router())
+        .merge(webhooks::router())
+        .merge(outbox::router())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -71,15 +71,7 @@ async fn intake(
         req.created_at,
         now,
     )?;
-    let backlog = s.store.backlog().await?;
-    if backlog >= s.settings.worker.max_backlog {
-        metrics::counter!("kindly_intake_refused_total", "reason" => "backlog_full").increment(1);
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "backlog_full",
-            format!("{backlog} tickets are waiting for triage; retry shortly"),
-        ));
-    }
+    check_backlog(&s).await?;
     let inserted = s.store.insert_ticket(&ticket, now).await?;
     if inserted.created {
         metrics::counter!("kindly_tickets_received_total").increment(1);
@@ -89,6 +81,20 @@ async fn intake(
     let body =
         Accepted { id: inserted.ticket.id, status: inserted.ticket.status, duplicate: !inserted.created };
     Ok((status, Json(body)))
+}
+
+/// A full triage backlog answers 429 with `Retry-After` (plain intake and webhooks alike).
+pub(super) async fn check_backlog(s: &AppState) -> Result<(), ApiError> {
+    let backlog = s.store.backlog().await?;
+    if backlog >= s.settings.worker.max_backlog {
+        metrics::counter!("kindly_intake_refused_total", "reason" => "backlog_full").increment(1);
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "backlog_full",
+            format!("{backlog} tickets are waiting for triage; retry shortly"),
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Serialize)]

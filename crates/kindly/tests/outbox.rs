@@ -57,7 +57,12 @@ async fn outbox(client: &reqwest::Client, url: &str, state: &str) -> Vec<Value> 
 }
 
 /// Polls the outbox until `done` holds for the actions in `state`.
-async fn wait_outbox(client: &reqwest::Client, url: &str, state: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+async fn wait_outbox(
+    client: &reqwest::Client,
+    url: &str,
+    state: &str,
+    done: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let actions = outbox(client, url, state).await;
@@ -163,7 +168,8 @@ async fn a_burst_of_500_deliveries_with_repeats_makes_one_ticket_per_delivery() 
     let app = app_for(&helpdesk.url, |_| {}).await;
     // 400 distinct deliveries; 100 of them sent a second time, interleaved.
     let order: Vec<usize> = (0..400).chain((0..400).step_by(4)).collect();
-    let texts = [ROUTINE, "Where is my parcel? I ordered a Lumo Air last week.", "Is the Lumo Speaker waterproof?"];
+    let texts =
+        [ROUTINE, "Where is my parcel? I ordered a Lumo Air last week.", "Is the Lumo Speaker waterproof?"];
     let answers: Vec<(usize, StatusCode, Value)> = futures::stream::iter(order)
         .map(|n| {
             let (client, url) = (app.client.clone(), app.url.clone());
@@ -260,7 +266,8 @@ async fn sigkill_with_actions_pending_delivers_each_exactly_once_after_restart()
     }
     // Every ticket decided: 6 answers (1 action each) and 6 handoffs (3 actions each).
     let all = wait_outbox(&client, &server.url, "pending", |a| a.len() == 24).await;
-    let expected: HashSet<String> = all.iter().map(|a| a["idempotency_key"].as_str().unwrap().to_owned()).collect();
+    let expected: HashSet<String> =
+        all.iter().map(|a| a["idempotency_key"].as_str().unwrap().to_owned()).collect();
     assert_eq!(expected.len(), 24);
     // The helpdesk recovers, but answers slowly: calls are in flight when Kindly is killed.
     helpdesk.slow_next(usize::MAX);

@@ -150,7 +150,10 @@ async fn delivered(app: &TestApp, n: usize) {
         if got == n {
             return;
         }
-        assert!(got < n && std::time::Instant::now() < deadline, "{got} actions delivered, not {n}: {outbox:#}");
+        assert!(
+            got < n && std::time::Instant::now() < deadline,
+            "{got} actions delivered, not {n}: {outbox:#}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
 }

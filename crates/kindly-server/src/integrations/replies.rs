@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use kindly_core::TicketId;
 use kindly_core::integration::IntegrationStore;
+use kindly_core::{ErrorKind, TicketId};
 use kindly_pipeline::{FollowUp, Pipeline, PipelineError};
 use kindly_store::SqliteStore;
 
@@ -40,6 +40,13 @@ pub async fn sweep(pipeline: &Pipeline, store: &SqliteStore) {
     for r in pending {
         match apply(pipeline, store, &r.connection, &r.delivery_key, r.ticket_id, &r.body).await {
             Ok(_) => tracing::info!(ticket = %r.ticket_id, "applied a customer reply left pending"),
+            Err(e) if matches!(e.kind(), ErrorKind::InvalidInput | ErrorKind::NotFound) => {
+                // Retrying cannot help; keep the sweep from trying it forever.
+                tracing::warn!(ticket = %r.ticket_id, error = %e, "dropped a customer reply that cannot be applied");
+                if let Err(e) = store.mark_reply_applied(&r.connection, &r.delivery_key).await {
+                    tracing::error!(error = %e, "could not drop the reply");
+                }
+            }
             Err(e) => {
                 tracing::warn!(ticket = %r.ticket_id, error = %e, "a pending customer reply failed again")
             }

@@ -146,7 +146,7 @@ async fn record(
         } else {
             *r.applied.entry(key).or_default() += 1;
         }
-        let delay = r.slow_next > 0;
+        let delay = !failed && r.slow_next > 0;
         if delay {
             r.slow_next -= 1;
         }

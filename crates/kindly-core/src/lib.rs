@@ -4,6 +4,7 @@
 //! This crate does no IO and names no runtime, database or model library: everything here can be
 //! unit-tested with plain values, and every other crate depends on it, never the other way round.
 
+pub mod account;
 pub mod calibration;
 pub mod decision;
 pub mod emotion;
@@ -18,6 +19,7 @@ pub mod shadow;
 pub mod ticket;
 pub mod training;
 
+pub use account::{Permission, Role, User};
 pub use decision::{
     Complexity, Decision, Evidence, HandoffReason, IntentScore, Outcome, Priority, Reason, ShadowDecision,
     SlaPolicy,

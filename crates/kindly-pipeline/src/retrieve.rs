@@ -10,6 +10,13 @@ use crate::{Pipeline, PipelineError};
 const POINTS_PER_ITEM: usize = 8;
 
 impl Pipeline {
+    /// The `n` knowledge items closest to a text, approved or not, best first: what the studio's
+    /// "try it" box and the review queue's near-duplicates show.
+    pub async fn closest_knowledge(&self, text: &str, n: usize) -> Result<Vec<KnowledgeHit>, PipelineError> {
+        let vector = self.embedder.embed(vec![text.to_owned()]).await?.pop().unwrap_or_default();
+        self.knowledge_hits(&vector, SearchFilter::default(), n).await
+    }
+
     /// The `n` best knowledge items for a vector, best first.
     pub(crate) async fn knowledge_hits(
         &self,

@@ -5,9 +5,11 @@
 //! [`Kindly::build`] assembles the application from [`Settings`]; [`Kindly::run_until_stopped`]
 //! serves an already-bound listener until a shutdown future resolves, so tests bind port 0.
 
+pub mod auth;
 pub mod error;
 pub mod integrations;
 pub mod outbox;
+mod pages;
 mod routes;
 pub mod settings;
 pub mod telemetry;

@@ -5,11 +5,13 @@
 //! (a triage outcome, a resolution) is one transaction that starts with its conditional write,
 //! so that SQLite takes the write lock first and a repeated call changes nothing.
 
+mod accounts;
 mod integrations;
 mod knowledge;
 mod points;
 mod queue;
 mod rows;
+mod studio;
 mod tickets;
 mod training;
 
@@ -19,7 +21,10 @@ use std::time::Duration;
 
 use kindly_core::StoreError;
 use sqlx::SqlitePool;
+
+pub use accounts::{Session, TokenOwner};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+pub use studio::{ArticleVersion, AutomationStats, Count, DayCount, GapTicket, IntentRow, Verdict};
 
 /// The embedded records store.
 #[derive(Clone, Debug)]

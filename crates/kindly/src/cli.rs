@@ -1,4 +1,4 @@
-//! Subcommands: serve, kb ingest, triage, bench, train-heads.
+//! Subcommands: serve, kb ingest, triage, bench, train-heads, users, tokens.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -55,6 +55,16 @@ enum Command {
     TrainHeads(crate::train_heads::TrainHeadsArgs),
     /// Run the real pipeline on a labelled dataset and report accuracy, coverage and precision.
     Eval(crate::eval::EvalArgs),
+    /// People who sign in to the console and the studio.
+    Users {
+        #[command(subcommand)]
+        command: crate::accounts::UsersCommand,
+    },
+    /// API tokens for the JSON API (bearer tokens carrying a role).
+    Tokens {
+        #[command(subcommand)]
+        command: crate::accounts::TokensCommand,
+    },
     /// Labelled examples for the intent model.
     Labels {
         #[command(subcommand)]
@@ -96,6 +106,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("{added} new labels from {}", file.display());
             train_intent_model(&kindly).await
         }
+        Command::Users { command } => crate::accounts::users(settings, command).await,
+        Command::Tokens { command } => crate::accounts::tokens(settings, command).await,
         Command::TrainHeads(args) => {
             // minutes of CPU-bound embedding and training: off the async runtime
             let model_dir = settings.model.dir.clone();
@@ -110,6 +122,7 @@ async fn serve(settings: Settings, ingest_dir: Option<PathBuf>) -> anyhow::Resul
         .await
         .with_context(|| format!("binding {}", settings.server.bind))?;
     let kindly = Kindly::build(settings).await?;
+    crate::accounts::first_admin(&kindly.store, &kindly.settings).await?;
     if let Some(dir) = ingest_dir {
         ingest(&kindly, &dir).await?;
     }

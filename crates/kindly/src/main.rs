@@ -1,6 +1,7 @@
 //! The `kindly` command line. Thin: it parses arguments, initialises telemetry and calls library
 //! functions in `kindly-server` and `kindly-pipeline`.
 
+mod accounts;
 mod bench;
 mod cli;
 mod datasets;

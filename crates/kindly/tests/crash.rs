@@ -93,7 +93,7 @@ async fn get(client: &reqwest::Client, url: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_burst_loses_nothing_and_decides_each_ticket_once() {
     let dir = common::data_dir();
-    let client = reqwest::Client::new();
+    let client = common::client_with_token(&common::cli_admin_token(dir.path()));
     let server = Server::start(dir.path());
     let points_before =
         get(&client, &format!("{}/readyz", server.url)).await["index_points"].as_u64().unwrap();

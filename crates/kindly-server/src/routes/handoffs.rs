@@ -9,6 +9,7 @@ use kindly_core::{Handoff, HandoffId, HandoffStatus, Priority, QueueFilter, Queu
 use serde::{Deserialize, Serialize};
 
 use super::{AppState, State};
+use crate::auth::Principal;
 use crate::error::{ApiError, Json, Path, Query};
 
 pub(super) fn router() -> Router<Arc<AppState>> {
@@ -64,10 +65,11 @@ struct ClaimIn {
 
 async fn claim(
     axum::extract::State(s): State,
+    who: Principal,
     Path(id): Path<HandoffId>,
     Json(req): Json<ClaimIn>,
 ) -> Result<Json<Handoff>, ApiError> {
-    let agent = ticket::required_id("agent", &req.agent)?;
+    let agent = who.acting_as(&ticket::required_id("agent", &req.agent)?)?;
     Ok(Json(s.store.claim(id, &agent, Utc::now()).await?))
 }
 
@@ -84,10 +86,11 @@ struct ResolveIn {
 /// Stores the resolution and feeds it back into the index (see `Pipeline::resolve`).
 async fn resolve(
     axum::extract::State(s): State,
+    who: Principal,
     Path(id): Path<HandoffId>,
     Json(req): Json<ResolveIn>,
 ) -> Result<Json<Resolution>, ApiError> {
-    let resolution =
-        s.pipeline.resolve(id, &req.agent, &req.reply, req.reusable, req.intent.as_deref()).await?;
+    let agent = who.acting_as(req.agent.trim())?;
+    let resolution = s.pipeline.resolve(id, &agent, &req.reply, req.reusable, req.intent.as_deref()).await?;
     Ok(Json(resolution))
 }

@@ -7,11 +7,12 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use chrono::Utc;
-use kindly_core::{Article, KnowledgeStore};
+use kindly_core::{Article, KnowledgeStore, Permission};
 use kindly_pipeline::ArticleFields;
 use serde::Serialize;
 
 use super::{AppState, State};
+use crate::auth::Principal;
 use crate::error::{ApiError, Json, Path};
 
 pub(super) fn router() -> Router<Arc<AppState>> {
@@ -36,8 +37,10 @@ async fn show(axum::extract::State(s): State, Path(id): Path<String>) -> Result<
 
 async fn create(
     axum::extract::State(s): State,
+    who: Principal,
     Json(req): Json<ArticleFields>,
 ) -> Result<impl IntoResponse, ApiError> {
+    who.require(Permission::EditKnowledge)?;
     let id = req.id.clone().ok_or_else(|| {
         ApiError::invalid(kindly_core::ValidationError::new("id", "is required to create an article"))
     })?;
@@ -57,9 +60,11 @@ async fn create(
 
 async fn update(
     axum::extract::State(s): State,
+    who: Principal,
     Path(id): Path<String>,
     Json(req): Json<ArticleFields>,
 ) -> Result<Json<Article>, ApiError> {
+    who.require(Permission::EditKnowledge)?;
     if req.id.as_deref().is_some_and(|body_id| body_id != id) {
         return Err(ApiError::invalid(kindly_core::ValidationError::new(
             "id",
@@ -83,7 +88,12 @@ fn required_body(req: &ArticleFields) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::invalid(kindly_core::ValidationError::new("body", "is required")))
 }
 
-async fn remove(axum::extract::State(s): State, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+async fn remove(
+    axum::extract::State(s): State,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    who.require(Permission::EditKnowledge)?;
     if s.pipeline.knowledge().delete(&id).await? {
         s.pipeline.intent_models().labels_changed();
         Ok(StatusCode::NO_CONTENT)

@@ -47,7 +47,7 @@ pub(crate) struct AppState {
 pub(crate) type State = axum::extract::State<Arc<AppState>>;
 
 pub(crate) fn router(app: &Kindly) -> Router {
-    let state = Arc::new(AppState {
+    let state: Arc<AppState> = Arc::new(AppState {
         pipeline: app.pipeline.clone(),
         store: app.store.clone(),
         index: app.index.clone(),
@@ -64,6 +64,7 @@ pub(crate) fn router(app: &Kindly) -> Router {
         .merge(health::router())
         .merge(webhooks::router())
         .merge(outbox::router())
+        .merge(crate::pages::router())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -72,7 +73,8 @@ pub(crate) fn router(app: &Kindly) -> Router {
                 "this endpoint does not accept that method",
             )
         })
-        .with_state(state)
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(state, crate::auth::authenticate))
         .layer(DefaultBodyLimit::max(app.settings.server.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(app.settings.server.max_body_bytes, refuse_oversized))
         .layer(TimeoutLayer::with_status_code(

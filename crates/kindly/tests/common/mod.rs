@@ -87,7 +87,10 @@ pub fn data_dir() -> tempfile::TempDir {
 /// The app served in-process on port 0.
 pub struct TestApp {
     pub url: String,
+    /// Sends the admin API token created at spawn with every request.
     pub client: reqwest::Client,
+    /// An admin API token.
+    pub token: String,
     pub kindly: Kindly,
     stop: Option<oneshot::Sender<()>>,
     served: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -111,7 +114,19 @@ impl TestApp {
         let served = tokio::spawn(kindly.clone().run_until_stopped(listener, async {
             let _ = stopped.await;
         }));
-        Self { url, client: reqwest::Client::new(), kindly, stop: Some(stop), served: Some(served), dir }
+        let token =
+            kindly_server::auth::accounts::service_token(&kindly.store, "tests", kindly_core::Role::Admin)
+                .await
+                .unwrap();
+        Self {
+            url,
+            client: client_with_token(&token),
+            kindly,
+            token,
+            stop: Some(stop),
+            served: Some(served),
+            dir,
+        }
     }
 
     pub async fn stop(mut self) {
@@ -164,6 +179,30 @@ impl TestApp {
     pub async fn decided(&self, id: &str) -> Value {
         wait_decided(&self.client, &self.url, id).await
     }
+}
+
+/// A client that sends `Authorization: Bearer <token>` with every request.
+pub fn client_with_token(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
+    value.set_sensitive(true);
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    reqwest::Client::builder().default_headers(headers).build().unwrap()
+}
+
+/// Issues an admin API token with the real binary (`kindly tokens create`) on a data directory.
+pub fn cli_admin_token(data_dir: &Path) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kindly"))
+        .args(["tokens", "create", "--role", "admin", "--name", "tests"])
+        .current_dir(root())
+        .env("KINDLY__DATA__DIR", data_dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("running kindly tokens create");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(token.starts_with("kdl_"), "{token}");
+    token
 }
 
 pub async fn decode(r: reqwest::Response) -> (StatusCode, Value) {

@@ -1,0 +1,176 @@
+//! Sign-in and roles. Every request except health checks, static assets, the sign-in page and
+//! signed webhooks carries either a bearer API token (`Authorization: Bearer kdl_…`) or a browser
+//! session cookie; [`authenticate`] turns it into a [`Principal`] in the request's extensions.
+//! API callers without one get a JSON 401; browsers are sent to the sign-in page.
+//!
+//! What each role may do is decided by [`kindly_core::Role::may`]; handlers ask through
+//! [`Principal::require`].
+
+pub mod accounts;
+pub mod secrets;
+mod session;
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use kindly_core::{Permission, Role};
+
+use crate::error::ApiError;
+use crate::routes::AppState;
+pub use session::{SESSION_COOKIE, session_cookie, session_id};
+
+/// Who is making a request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The user's email, or an API token's name.
+    pub name: String,
+    pub role: Role,
+    /// The session's CSRF token; `None` for bearer tokens (which browsers never send on their
+    /// own, so they need none).
+    pub csrf_token: Option<String>,
+}
+
+impl Principal {
+    /// Refuses with 403 unless the role grants `permission`.
+    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
+        if self.role.may(permission) { Ok(()) } else { Err(forbidden(self.role, permission)) }
+    }
+
+    /// The agent name a queue action is recorded under. Admins act for anyone named in the
+    /// request (integrations resolve on behalf of helpdesk agents); everyone else acts as
+    /// themselves.
+    pub fn acting_as(&self, requested: &str) -> Result<String, ApiError> {
+        if requested == self.name || self.role.may(Permission::TakeOverClaims) {
+            Ok(requested.to_owned())
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!("you are signed in as {}; you cannot act as {requested}", self.name),
+            ))
+        }
+    }
+}
+
+fn forbidden(role: Role, permission: Permission) -> ApiError {
+    let what = match permission {
+        Permission::Read => "read this",
+        Permission::WorkQueue => "work the queue",
+        Permission::TakeOverClaims => "act on a ticket someone else has claimed",
+        Permission::EditKnowledge => "change the knowledge base",
+    };
+    ApiError::new(StatusCode::FORBIDDEN, "forbidden", format!("the {} role may not {what}", role.as_str()))
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Principal>().cloned().ok_or_else(unauthenticated)
+    }
+}
+
+fn unauthenticated() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+        "sign in, or send an API token as `Authorization: Bearer <token>`",
+    )
+}
+
+/// Paths anyone may reach: probes, assets, the sign-in page, and webhooks (which carry their
+/// own signatures). `/metrics` is not among them: scrape it with a token.
+fn is_public(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/sign-in")
+        || path.starts_with("/static/")
+        || path.starts_with("/v1/webhooks/")
+}
+
+/// Machine-facing paths answer 401 JSON; pages redirect to the sign-in page.
+fn is_api(path: &str) -> bool {
+    path.starts_with("/v1/") || path == "/metrics"
+}
+
+/// Finds the caller from a bearer token or a session cookie.
+pub(crate) async fn authenticate(
+    State(s): State<Arc<AppState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    if is_public(&path) {
+        return next.run(request).await;
+    }
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned());
+    let principal = if let Some(token) = bearer {
+        match s.store.token_owner(&secrets::digest(&token)).await {
+            Ok(Some(owner)) => Some(Principal { name: owner.name, role: owner.role, csrf_token: None }),
+            Ok(None) => {
+                return ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "this API token is not valid",
+                )
+                .into_response();
+            }
+            Err(e) => return ApiError::from(e).into_response(),
+        }
+    } else if let Some(id) = session_id(request.headers()) {
+        match s.store.session(&secrets::digest(&id), Utc::now()).await {
+            Ok(session) => session.map(|s| Principal {
+                name: s.user.email,
+                role: s.user.role,
+                csrf_token: Some(s.csrf_token),
+            }),
+            Err(e) => return ApiError::from(e).into_response(),
+        }
+    } else {
+        None
+    };
+    match principal {
+        Some(p) => {
+            request.extensions_mut().insert(p);
+            next.run(request).await
+        }
+        None if is_api(&path) => unauthenticated().into_response(),
+        None => {
+            let back = request.uri().path_and_query().map_or("/", |pq| pq.as_str()).to_owned();
+            Redirect::to(&format!("/sign-in?next={}", session::encode_component(&back))).into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_probes_assets_sign_in_and_webhooks_are_public() {
+        for open in ["/healthz", "/readyz", "/sign-in", "/static/kindly.js", "/v1/webhooks/zendesk"] {
+            assert!(is_public(open), "{open}");
+        }
+        for closed in ["/metrics", "/v1/tickets", "/console", "/studio/articles", "/", "/sign-in/x"] {
+            assert!(!is_public(closed), "{closed}");
+        }
+    }
+
+    #[test]
+    fn only_admins_act_for_someone_else() {
+        let agent = Principal { name: "ana@example.com".into(), role: Role::Agent, csrf_token: None };
+        assert_eq!(agent.acting_as("ana@example.com").unwrap(), "ana@example.com");
+        assert_eq!(agent.acting_as("bo@example.com").unwrap_err().status, StatusCode::FORBIDDEN);
+        let admin = Principal { name: "ops".into(), role: Role::Admin, csrf_token: None };
+        assert_eq!(admin.acting_as("bo@example.com").unwrap(), "bo@example.com");
+        assert_eq!(agent.require(Permission::EditKnowledge).unwrap_err().status, StatusCode::FORBIDDEN);
+    }
+}

@@ -1,0 +1,66 @@
+//! The browser session cookie: a random id, HttpOnly and SameSite=Strict, so scripts cannot read
+//! it and other sites' forms do not carry it. The server keeps only its digest.
+
+use axum::http::HeaderMap;
+use axum::http::header;
+
+pub const SESSION_COOKIE: &str = "kindly_session";
+
+/// The session id from the request's `Cookie` header.
+pub fn session_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// A `Set-Cookie` value for a session id (`None`: clears the cookie).
+pub fn session_cookie(id: Option<&str>, max_age_secs: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    match id {
+        Some(id) => format!(
+            "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}"
+        ),
+        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
+    }
+}
+
+/// Percent-encodes a URL component (for the `next` parameter of the sign-in page).
+pub fn encode_component(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn the_session_id_is_read_from_among_other_cookies() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, HeaderValue::from_static("theme=dark; kindly_session=abc123; x=y"));
+        assert_eq!(session_id(&headers).as_deref(), Some("abc123"));
+        headers.insert(header::COOKIE, HeaderValue::from_static("kindly_session="));
+        assert_eq!(session_id(&headers), None);
+    }
+
+    #[test]
+    fn the_cookie_is_http_only_and_same_site() {
+        let c = session_cookie(Some("abc"), 60, false);
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && !c.contains("Secure"));
+        assert!(session_cookie(None, 60, true).contains("Max-Age=0; Secure"));
+        assert_eq!(encode_component("/console?view=mine&x=1"), "/console%3Fview%3Dmine%26x%3D1");
+    }
+}

@@ -1,0 +1,369 @@
+//! The agent console: the handoff queue and one ticket's page with its actions (claim, release,
+//! reply and resolve). Resolving goes through `Pipeline::resolve`, like the API, so it feeds the
+//! learning loop.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, Redirect};
+use axum::routing::{get, post};
+use chrono::Utc;
+use kindly_core::{
+    Decision, Handoff, HandoffId, HandoffStatus, Permission, QueueFilter, QueueStore, TicketStore,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{CsrfForm, PageError, reason_label, render};
+use crate::auth::Principal;
+use crate::error::{ApiError, Path};
+use crate::routes::AppState;
+
+pub(super) fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/console", get(queue))
+        .route("/console/handoffs/{id}", get(handoff_page))
+        .route("/console/handoffs/{id}/claim", post(claim))
+        .route("/console/handoffs/{id}/release", post(release))
+        .route("/console/handoffs/{id}/resolve", post(resolve))
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct QueueQuery {
+    /// all | mine | unassigned | overdue
+    view: Option<String>,
+    reason: Option<String>,
+}
+
+#[derive(Serialize)]
+struct QueueRow {
+    id: String,
+    subject: String,
+    priority: &'static str,
+    sla_due_at: String,
+    overdue: bool,
+    reasons: Vec<String>,
+    emotion: Option<String>,
+    owner: Option<String>,
+    status: &'static str,
+}
+
+#[derive(Serialize)]
+struct QueuePage {
+    view: String,
+    reason: String,
+    reasons: Vec<(String, String)>,
+    rows: Vec<QueueRow>,
+}
+
+const REASON_CODES: [&str; 21] = [
+    "safety_or_injury",
+    "legal_threat",
+    "bereavement",
+    "vulnerability",
+    "anger_or_frustration",
+    "human_requested",
+    "churn_risk",
+    "repeat_contact",
+    "open_handoff",
+    "customer_follow_up",
+    "low_intent_confidence",
+    "no_knowledge_match",
+    "ambiguous_knowledge",
+    "knowledge_intent_mismatch",
+    "strong_emotion",
+    "flagged_account",
+    "human_only_intent",
+    "multiple_questions",
+    "long_text",
+    "shadow_mode",
+    "pipeline_failure",
+];
+
+/// The queue, most pressing first, with the filters mine / unassigned / overdue / by reason.
+async fn queue(
+    State(s): State<Arc<AppState>>,
+    who: Principal,
+    Query(q): Query<QueueQuery>,
+) -> Result<Html<String>, PageError> {
+    let view = q.view.unwrap_or_else(|| "all".into());
+    let reason = q.reason.filter(|r| !r.is_empty());
+    let filter = QueueFilter {
+        status: (view == "unassigned").then_some(HandoffStatus::Open),
+        agent: (view == "mine").then(|| who.name.clone()),
+        reason: reason.clone(),
+        priority: None,
+        limit: 200,
+    };
+    let now = Utc::now();
+    let mut rows = Vec::new();
+    for h in s.store.handoffs(&filter).await? {
+        let overdue = h.sla_due_at < now;
+        if view == "overdue" && !overdue {
+            continue;
+        }
+        let decision = handoff_decision(&s, &h).await?;
+        rows.push(QueueRow {
+            id: h.id.to_string(),
+            subject: h.subject.clone().unwrap_or_else(|| "(no subject)".into()),
+            priority: priority_label(h.priority),
+            sla_due_at: h.sla_due_at.to_rfc3339(),
+            overdue,
+            reasons: h.reasons.iter().map(|r| reason_label(r.code.code())).collect(),
+            emotion: decision.as_ref().and_then(strongest_emotion),
+            owner: h.agent.clone(),
+            status: h.status.as_str(),
+        });
+    }
+    let reasons = REASON_CODES.iter().map(|c| ((*c).to_owned(), reason_label(c))).collect();
+    render("queue.html", &who, QueuePage { view, reason: reason.unwrap_or_default(), reasons, rows })
+}
+
+fn priority_label(p: kindly_core::Priority) -> &'static str {
+    match p {
+        kindly_core::Priority::Urgent => "urgent",
+        kindly_core::Priority::High => "high",
+        kindly_core::Priority::Normal => "normal",
+        kindly_core::Priority::Low => "low",
+    }
+}
+
+/// The decision that opened this handoff: the latest one at or before its creation.
+async fn handoff_decision(s: &AppState, h: &Handoff) -> Result<Option<Decision>, ApiError> {
+    let decisions = s.store.decisions(h.ticket_id).await?;
+    Ok(decisions
+        .into_iter()
+        .rev()
+        .find(|d| !d.is_answer() && d.decided_at <= h.created_at + chrono::Duration::seconds(1)))
+}
+
+/// The strongest emotion over its threshold, e.g. "anger 0.82".
+fn strongest_emotion(d: &Decision) -> Option<String> {
+    d.evidence
+        .emotions
+        .iter()
+        .filter(|e| e.strong())
+        .max_by(|a, b| a.intensity.total_cmp(&b.intensity))
+        .map(|e| format!("{} {:.2}", e.emotion.as_str(), e.intensity))
+}
+
+#[derive(Serialize)]
+struct Insertable {
+    title: String,
+    score: String,
+    kind: &'static str,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct Health {
+    /// good | watch | at_risk
+    level: &'static str,
+    recent_contacts: u32,
+    open_handoffs: u32,
+    negative_trend: bool,
+}
+
+#[derive(Serialize)]
+struct HandoffPage {
+    id: String,
+    subject: String,
+    status: &'static str,
+    priority: &'static str,
+    sla_due_at: String,
+    owner: Option<String>,
+    mine: bool,
+    may_resolve: bool,
+    customer: String,
+    messages: Vec<(String, String, String)>,
+    summary: String,
+    reasons: Vec<(String, String)>,
+    numbers: Vec<String>,
+    emotion: Option<String>,
+    history: Vec<(String, String, String, String)>,
+    health: Health,
+    knowledge: Vec<Insertable>,
+    similar: Vec<Insertable>,
+    draft: String,
+    intent: String,
+}
+
+async fn handoff_page(
+    State(s): State<Arc<AppState>>,
+    who: Principal,
+    Path(id): Path<HandoffId>,
+) -> Result<Html<String>, PageError> {
+    let h = s.store.handoff(id).await?.ok_or_else(|| ApiError::not_found(format!("handoff {id}")))?;
+    let ticket = s.store.ticket(h.ticket_id).await?.ok_or_else(|| ApiError::not_found("the ticket"))?;
+    // The ticket's own text opens the conversation; stored messages are what came after.
+    let opening = (
+        ticket.customer.name.clone().unwrap_or_else(|| "customer".into()),
+        ticket.created_at.format("%Y-%m-%d %H:%M").to_string(),
+        kindly_core::ticket::ticket_text(ticket.subject.as_deref(), &ticket.body),
+    );
+    let later = s.store.messages(h.ticket_id).await?.into_iter().map(|m| {
+        let author = m.author_name.clone().unwrap_or_else(|| format!("{:?}", m.author).to_lowercase());
+        (author, m.created_at.format("%Y-%m-%d %H:%M").to_string(), m.body)
+    });
+    let messages: Vec<_> = std::iter::once(opening).chain(later).collect();
+    let decision = handoff_decision(&s, &h).await?;
+    let numbers = decision.as_ref().map(evidence_numbers).unwrap_or_default();
+    let emotion = decision.as_ref().and_then(strongest_emotion);
+    let recent_contacts = decision.as_ref().map_or(0, |d| d.evidence.recent_contacts);
+    let open_handoffs = s.store.open_handoffs(&h.customer_id).await?;
+    let negative_trend = emotion.is_some()
+        || h.context
+            .customer_history
+            .iter()
+            .filter(|t| t.status == kindly_core::TicketStatus::HandedOff)
+            .count()
+            >= 2;
+    let concerns =
+        usize::from(recent_contacts >= 2) + usize::from(open_handoffs > 1) + usize::from(negative_trend);
+    let health = Health {
+        level: match concerns {
+            0 => "good",
+            1 => "watch",
+            _ => "at_risk",
+        },
+        recent_contacts,
+        open_handoffs,
+        negative_trend,
+    };
+    let insertable = |hits: &[kindly_core::KnowledgeHit], kind| {
+        hits.iter()
+            .map(|k| Insertable {
+                title: k.title.clone(),
+                score: format!("{:.2}", k.score),
+                kind,
+                text: k.answer.clone(),
+            })
+            .collect::<Vec<_>>()
+    };
+    let may_resolve = h.status != HandoffStatus::Resolved
+        && h.agent.as_deref().is_none_or(|a| a == who.name || who.role.may(Permission::TakeOverClaims));
+    let page = HandoffPage {
+        id: h.id.to_string(),
+        subject: h.subject.clone().unwrap_or_else(|| "(no subject)".into()),
+        status: h.status.as_str(),
+        priority: priority_label(h.priority),
+        sla_due_at: h.sla_due_at.to_rfc3339(),
+        mine: h.agent.as_deref() == Some(who.name.as_str()),
+        owner: h.agent.clone(),
+        may_resolve,
+        customer: ticket.customer.name.clone().unwrap_or_else(|| ticket.customer.id.clone()),
+        messages,
+        summary: decision.as_ref().map(|d| d.summary.clone()).unwrap_or_default(),
+        reasons: h.reasons.iter().map(|r| (reason_label(r.code.code()), r.detail.clone())).collect(),
+        numbers,
+        emotion,
+        history: h
+            .context
+            .customer_history
+            .iter()
+            .map(|t| {
+                (
+                    t.created_at.format("%Y-%m-%d").to_string(),
+                    t.subject.clone().unwrap_or_else(|| "(no subject)".into()),
+                    format!("{:?}", t.status).to_lowercase(),
+                    t.intent.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
+        health,
+        knowledge: insertable(&h.context.knowledge, "knowledge"),
+        similar: insertable(&h.context.similar_resolutions, "resolved case"),
+        draft: h.context.draft.clone().unwrap_or_default(),
+        intent: h.intent.clone().unwrap_or_default(),
+    };
+    render("handoff.html", &who, page)
+}
+
+/// The decision's numbers in plain words: intent confidence against its threshold, the best
+/// knowledge score against the knowledge threshold, and what was measured about the customer.
+fn evidence_numbers(d: &Decision) -> Vec<String> {
+    let e = &d.evidence;
+    let mut lines = Vec::new();
+    if let Some(intent) = &e.intent {
+        lines.push(format!(
+            "Intent \"{}\" with confidence {:.2} (Kindly answers from {:.2}).",
+            intent.intent, intent.confidence, e.intent_threshold
+        ));
+    }
+    match e.knowledge.first() {
+        Some(k) => lines.push(format!(
+            "Closest knowledge \"{}\" scored {:.2} (an answer needs {:.2}).",
+            k.title, k.score, e.knowledge_threshold
+        )),
+        None => lines.push("No knowledge matched at all.".to_owned()),
+    }
+    for s in e.sensitivity.iter().filter(|s| s.score >= s.threshold) {
+        lines.push(format!(
+            "Sensitive topic {:?}: {:.2} (threshold {:.2}).",
+            s.category, s.score, s.threshold
+        ));
+    }
+    for em in e.emotions.iter().filter(|em| em.strong()) {
+        lines.push(format!("Emotion {}: intensity {:.2}.", em.emotion.as_str(), em.intensity));
+    }
+    if e.recent_contacts > 0 {
+        lines.push(format!("The customer wrote {} other time(s) recently.", e.recent_contacts));
+    }
+    lines
+}
+
+#[derive(Deserialize)]
+struct NoFields {}
+
+async fn claim(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<HandoffId>,
+    CsrfForm(who, NoFields {}): CsrfForm<NoFields>,
+) -> Result<Redirect, PageError> {
+    who.require(Permission::WorkQueue)?;
+    s.store.claim(id, &who.name, Utc::now()).await?;
+    Ok(Redirect::to(&format!("/console/handoffs/{id}")))
+}
+
+async fn release(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<HandoffId>,
+    CsrfForm(who, NoFields {}): CsrfForm<NoFields>,
+) -> Result<Redirect, PageError> {
+    who.require(Permission::WorkQueue)?;
+    s.store.release(id, &who.name).await?;
+    Ok(Redirect::to("/console"))
+}
+
+#[derive(Deserialize)]
+struct ResolveForm {
+    reply: String,
+    /// A checkbox: present ("on") when ticked.
+    reusable: Option<String>,
+    intent: Option<String>,
+}
+
+/// Replies and resolves, as the claimer (an admin may finish a colleague's claim).
+async fn resolve(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<HandoffId>,
+    CsrfForm(who, form): CsrfForm<ResolveForm>,
+) -> Result<Redirect, PageError> {
+    who.require(Permission::WorkQueue)?;
+    let h = s.store.handoff(id).await?.ok_or_else(|| ApiError::not_found(format!("handoff {id}")))?;
+    let agent = match h.agent {
+        Some(owner) if owner != who.name => {
+            who.require(Permission::TakeOverClaims).map_err(|_| {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", format!("{owner} has claimed this ticket"))
+            })?;
+            owner
+        }
+        _ => who.name.clone(),
+    };
+    let intent = form.intent.as_deref().map(str::trim).filter(|i| !i.is_empty());
+    // Browsers send a textarea's line breaks as CRLF; the reply is stored with plain newlines.
+    let reply = form.reply.replace("\r\n", "\n");
+    s.pipeline.resolve(id, &agent, &reply, form.reusable.is_some(), intent).await?;
+    Ok(Redirect::to("/console?resolved=1"))
+}

@@ -1,0 +1,297 @@
+//! The pages in a real browser: Debian's headless Chromium driven over WebDriver. An agent works
+//! a handoff from sign-in to a reusable resolution; a knowledge manager approves a proposed
+//! resolution that then answers a paraphrase; roles and CSRF are enforced. Screenshots of the
+//! queue, the ticket page, the article editor and the dashboard are saved in target/screenshots.
+//!
+//! Needs /usr/bin/chromium and /usr/bin/chromedriver (`scripts/install-browser.sh`, run by
+//! `make test`).
+
+mod common;
+#[path = "browser/webdriver.rs"]
+mod webdriver;
+
+use std::path::PathBuf;
+
+use common::TestApp;
+use kindly_core::Role;
+use kindly_server::auth::accounts;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use webdriver::{Browser, Driver};
+
+const PASSWORD: &str = "a long enough password";
+
+fn screenshots() -> PathBuf {
+    common::root().join("target/screenshots")
+}
+
+async fn person(app: &TestApp, email: &str, role: Role) {
+    accounts::add_user(&app.kindly.store, email, role, PASSWORD).await.unwrap();
+}
+
+async fn sign_in(app: &TestApp, driver: &Driver, profile: &tempfile::TempDir, email: &str) -> Browser {
+    let browser = driver.browser(profile.path()).await;
+    browser.goto(&format!("{}/console", app.url)).await;
+    assert!(
+        browser.current_url().await.contains("/sign-in?next=/console"),
+        "{}",
+        browser.current_url().await
+    );
+    browser.type_into("#email", email).await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#sign-in").await;
+    browser.find("#queue-body").await;
+    browser
+}
+
+/// Submits a ticket that Kindly hands to a person; returns its handoff id.
+async fn handed_off(app: &TestApp, external_id: &str, body: &str) -> (String, Value) {
+    let t = app.decided(&app.submit(external_id, &format!("cust-{external_id}"), body).await).await;
+    assert_eq!(t["status"], "handed_off", "{t:#}");
+    (t["handoffs"][0]["id"].as_str().unwrap().to_owned(), t)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_claims_inserts_knowledge_and_resolves_as_reusable() {
+    let app = TestApp::spawn().await;
+    person(&app, "ana@example.com", Role::Agent).await;
+    let (handoff, ticket) =
+        handed_off(&app, "b-1", "My mum passed away and I need to cancel her Lumo Plus subscription.").await;
+    let driver = Driver::start().await;
+    let profile = tempfile::tempdir().unwrap();
+    let browser = sign_in(&app, &driver, &profile, "ana@example.com").await;
+
+    // The queue shows the handoff with its readable reason and an SLA countdown.
+    let row = browser.text("#queue-body").await;
+    assert!(row.contains("Bereavement"), "{row}");
+    assert!(row.contains("due in") || row.contains("overdue by"), "{row}");
+    browser.screenshot(&screenshots().join("queue.png")).await;
+
+    browser.click(&format!("a[href='/console/handoffs/{handoff}']")).await;
+    assert!(browser.text(".message").await.contains("My mum passed away"));
+    let why = browser.text("#why").await;
+    assert!(!why.is_empty());
+    browser.click("#claim").await;
+    assert_eq!(browser.text("#owner").await, "ana@example.com");
+
+    // One click puts the closest knowledge into the reply.
+    browser.script("document.getElementById('reply').value = 'I am so sorry for your loss.';").await;
+    let snippet = browser
+        .script("return document.querySelector('#knowledge-h ~ .snippet button.insert').dataset.insert;")
+        .await;
+    let snippet = snippet.as_str().unwrap().to_owned();
+    assert!(!snippet.is_empty());
+    browser.click("#knowledge-h ~ .snippet button.insert").await;
+    let reply = browser.value("#reply").await;
+    assert!(reply.starts_with("I am so sorry for your loss.") && reply.contains(&snippet), "{reply}");
+    browser.screenshot(&screenshots().join("ticket.png")).await;
+
+    browser.click("#reusable").await;
+    browser.click("#resolve").await;
+    browser.find("#queue-body").await;
+
+    let (s, h) = app.get(&format!("/v1/handoffs/{handoff}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h["status"], "resolved", "{h:#}");
+    assert_eq!(h["agent"], "ana@example.com");
+    let (_, t) = app.get(&format!("/v1/tickets/{}", ticket["id"].as_str().unwrap())).await;
+    let sent = t["messages"].as_array().unwrap().last().unwrap()["body"].as_str().unwrap().to_owned();
+    assert!(sent.contains(&snippet), "{t:#}");
+    // Reusable: indexed as approved knowledge (not waiting for review).
+    assert!(app.kindly.store.proposed_resolutions(10).await.unwrap().is_empty());
+
+    browser.close().await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_knowledge_manager_approves_a_proposal_that_then_answers_a_paraphrase() {
+    let app = TestApp::spawn().await;
+    person(&app, "kim@example.com", Role::KnowledgeManager).await;
+    let (handoff, _) =
+        handed_off(&app, "b-2", "Is the Lumo Speaker waterproof? Can I use it by the pool?").await;
+    let reply = "The Lumo Speaker is splash-resistant (IPX4): rain and pool splashes are fine, but please don't submerge it.";
+    let (s, r) = app
+        .post(
+            &format!("/v1/handoffs/{handoff}/resolve"),
+            json!({ "agent": "ben", "reply": reply, "reusable": false, "intent": "speaker_water_resistance" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+
+    let driver = Driver::start().await;
+    let profile = tempfile::tempdir().unwrap();
+    let browser = sign_in(&app, &driver, &profile, "kim@example.com").await;
+    browser.goto(&format!("{}/studio/review", app.url)).await;
+    let proposal = browser.text(".proposal").await;
+    assert!(
+        proposal.contains("Lumo Speaker waterproof") && proposal.contains("Near-duplicates"),
+        "{proposal}"
+    );
+    browser.click(".proposal button.approve").await;
+    browser.find("#no-proposals").await;
+
+    let t = app
+        .decided(
+            &app.submit(
+                "b-3",
+                "cust-b-3",
+                "Can my Lumo speaker get wet? I want to take it to the swimming pool.",
+            )
+            .await,
+        )
+        .await;
+    assert_eq!(t["status"], "answered", "{:#}", t["decision"]);
+    assert_eq!(t["decision"]["outcome"]["knowledge"]["source"], "resolution");
+    assert!(t["answer"]["body"].as_str().unwrap().contains("IPX4"));
+
+    // The article editor: edit an article, and the history shows a diff between versions.
+    browser.goto(&format!("{}/studio/articles", app.url)).await;
+    browser.type_into("#ask", "how do I reset my password").await;
+    browser.click("#try").await;
+    assert!(browser.text("#retrieved").await.contains("0."));
+    let first =
+        browser.script("return document.querySelector('table:last-of-type a').getAttribute('href');").await;
+    browser.goto(&format!("{}{}", app.url, first.as_str().unwrap())).await;
+    let body = browser.value("#body").await;
+    browser.type_into("#body", &format!("{body}\n\nUpdated by the studio test.")).await;
+    browser.click("#save").await;
+    browser.click("#versions a").await;
+    assert!(browser.text("#diff").await.contains("+ Updated by the studio test."));
+    browser.screenshot(&screenshots().join("article-editor.png")).await;
+
+    // Knowledge gaps: the speaker question found no knowledge; one click drafts an article.
+    browser.goto(&format!("{}/studio/gaps", app.url)).await;
+    assert!(browser.text(".gap").await.contains("Lumo Speaker waterproof"));
+    browser.click(".gap button.draft").await;
+    browser.find("#versions").await;
+    assert!(browser.current_url().await.contains("/studio/articles/draft-"));
+    assert_eq!(browser.value("#status").await, "draft");
+    assert!(browser.value("#questions").await.contains("Lumo Speaker waterproof"));
+
+    browser.goto(&format!("{}/studio/dashboard", app.url)).await;
+    assert!(browser.exists("svg.chart rect").await, "{}", browser.source().await);
+    assert!(browser.text("#intents").await.contains("speaker_water_resistance"));
+    browser.screenshot(&screenshots().join("dashboard.png")).await;
+
+    browser.close().await;
+    app.stop().await;
+}
+
+/// Signs in over plain HTTP and returns the session cookie (`kindly_session=…`).
+async fn session_cookie(app: &TestApp, email: &str) -> String {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = client
+        .post(format!("{}/sign-in", app.url))
+        .form(&[("email", email), ("password", PASSWORD), ("next", "/console")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let cookie = r.headers()[reqwest::header::SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_and_csrf_are_enforced() {
+    let app = TestApp::spawn().await;
+    person(&app, "ana@example.com", Role::Agent).await;
+    person(&app, "kim@example.com", Role::KnowledgeManager).await;
+
+    // Unauthenticated: the API answers 401 JSON, pages send the browser to sign in.
+    let anonymous = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = anonymous.get(format!("{}/v1/handoffs", app.url)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "unauthenticated");
+    let r = anonymous.get(format!("{}/studio/articles", app.url)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[reqwest::header::LOCATION], "/sign-in?next=/studio/articles");
+    let r = anonymous.get(format!("{}/healthz", app.url)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = reqwest::Client::new()
+        .get(format!("{}/v1/handoffs", app.url))
+        .bearer_auth("kdl_not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+    // An agent is refused on article editing, in the browser and through the API.
+    let driver = Driver::start().await;
+    let profile = tempfile::tempdir().unwrap();
+    let browser = sign_in(&app, &driver, &profile, "ana@example.com").await;
+    assert!(!browser.source().await.contains("/studio/articles"), "agents see no studio links");
+    browser.goto(&format!("{}/studio/articles/kb-001", app.url)).await;
+    assert_eq!(browser.script("return document.querySelector('h1').textContent;").await, "403");
+    assert!(!browser.exists("#body").await);
+    browser.close().await;
+    let agent = common::client_with_token(
+        &accounts::token_for_user(&app.kindly.store, "ana@example.com").await.unwrap(),
+    );
+    let article = json!({ "id": "kb-900", "title": "Agents cannot write this", "body": "No." });
+    let r = agent.post(format!("{}/v1/kb/articles", app.url)).json(&article).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "forbidden");
+
+    // A knowledge manager cannot resolve a ticket someone else has claimed.
+    let (handoff, _) =
+        handed_off(&app, "b-4", "My mum passed away and I need to cancel her Lumo Plus subscription.").await;
+    let r = agent
+        .post(format!("{}/v1/handoffs/{handoff}/claim", app.url))
+        .json(&json!({ "agent": "ana@example.com" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let kim = session_cookie(&app, "kim@example.com").await;
+    let page = reqwest::Client::new()
+        .get(format!("{}/console/handoffs/{handoff}", app.url))
+        .header(reqwest::header::COOKIE, &kim)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("id=\"resolve\""), "no resolve form for someone else's claim");
+    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let no_redirects =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let resolve = |token: Option<String>| {
+        let mut form = vec![("reply", "Sorted.".to_owned())];
+        if let Some(t) = token {
+            form.push(("csrf", t));
+        }
+        no_redirects
+            .post(format!("{}/console/handoffs/{handoff}/resolve", app.url))
+            .header(reqwest::header::COOKIE, &kim)
+            .form(&form)
+            .send()
+    };
+    let r = resolve(Some(csrf.clone())).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("ana@example.com has claimed this ticket"));
+
+    // CSRF: the same session's form post without its token (or with another) is refused.
+    let ana = session_cookie(&app, "ana@example.com").await;
+    let post = |token: Option<&str>| {
+        let mut form = vec![("reply", "Sorted.")];
+        if let Some(t) = token {
+            form.push(("csrf", t));
+        }
+        no_redirects
+            .post(format!("{}/console/handoffs/{handoff}/resolve", app.url))
+            .header(reqwest::header::COOKIE, &ana)
+            .form(&form)
+            .send()
+    };
+    for token in [None, Some(csrf.as_str())] {
+        let r = post(token).await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{token:?}");
+        assert!(r.text().await.unwrap().contains("data-code=\"csrf\""));
+    }
+    let (_, h) = app.get(&format!("/v1/handoffs/{handoff}")).await;
+    assert_eq!(h["status"], "claimed", "nothing was resolved by a refused post");
+    app.stop().await;
+}

@@ -234,8 +234,7 @@ mod tests {
         assert!(confused >= 0.78, "the confused intent only where it is reliable: {confused}");
         assert!(t.per_intent["confused"].precision >= 0.96);
         // all intents together reach the target on these predictions
-        let (_, precision) =
-            coverage_and_precision(ps.iter().map(|q| (Some(q), t.for_intent(&q.intent).0)));
+        let (_, precision) = coverage_and_precision(ps.iter().map(|q| (Some(q), t.for_intent(&q.intent).0)));
         assert!(precision >= 0.98, "{precision}");
     }
 

@@ -75,7 +75,8 @@ pub const NEGATIVITY_SUPPORT: f32 = 0.3;
 pub fn strong_signals(signals: &[EmotionSignal]) -> Vec<&EmotionSignal> {
     use Emotion::*;
     let supported = signals.iter().any(|s| {
-        matches!(s.emotion, Anger | Sadness | Fear | Disappointment | Disgust) && s.intensity >= NEGATIVITY_SUPPORT
+        matches!(s.emotion, Anger | Sadness | Fear | Disappointment | Disgust)
+            && s.intensity >= NEGATIVITY_SUPPORT
     });
     signals.iter().filter(|s| s.strong() && (s.emotion != Negativity || supported)).collect()
 }
@@ -90,7 +91,8 @@ mod tests {
 
     #[test]
     fn negativity_needs_a_negative_emotion_behind_it() {
-        let complaint = [signal(Emotion::Negativity, 0.98, Some(0.95)), signal(Emotion::Anger, 0.1, Some(0.7))];
+        let complaint =
+            [signal(Emotion::Negativity, 0.98, Some(0.95)), signal(Emotion::Anger, 0.1, Some(0.7))];
         assert!(strong_signals(&complaint).is_empty());
         let upset = [signal(Emotion::Negativity, 0.98, Some(0.95)), signal(Emotion::Disgust, 0.4, None)];
         assert_eq!(strong_signals(&upset).len(), 1);

@@ -462,7 +462,11 @@ mod tests {
                 "negativity with sadness behind it is",
                 |e| {
                     e.emotions.push(emotion(Emotion::Negativity, 0.98));
-                    e.emotions.push(EmotionSignal { emotion: Emotion::Sadness, intensity: 0.4, threshold: Some(0.7) });
+                    e.emotions.push(EmotionSignal {
+                        emotion: Emotion::Sadness,
+                        intensity: 0.4,
+                        threshold: Some(0.7),
+                    });
                 },
                 vec![StrongEmotion],
             ),

@@ -303,7 +303,8 @@ async fn intents(kindly: &Kindly, dataset: &Dataset, args: &EvalArgs) -> anyhow:
     // Why tickets went to a person: each reason's share of all tickets (a ticket can have several).
     for o in &outcomes {
         for r in &o.decision.reasons {
-            *m.entry(format!("handoff_reason_{}", r.code.code())).or_insert(0.0) += 1.0 / outcomes.len() as f64;
+            *m.entry(format!("handoff_reason_{}", r.code.code())).or_insert(0.0) +=
+                1.0 / outcomes.len() as f64;
         }
     }
     m.insert("seconds_per_ticket".into(), seconds);

@@ -256,7 +256,8 @@ async fn sigkill_with_actions_pending_delivers_each_exactly_once_after_restart()
         ),
     )
     .unwrap();
-    let client = reqwest::Client::new();
+    // Webhooks need no token; the outbox API does.
+    let client = common::client_with_token(&common::cli_admin_token(dir.path()));
     let server = Binary::start(dir.path(), &config);
     let texts = [ROUTINE, "My mum passed away and I need to cancel her Lumo Plus subscription."];
     for n in 0..12 {

@@ -186,7 +186,6 @@ pub trait TrainingStore: Send + Sync {
 }
 
 /// Everything the records store provides. SQLite implements it embedded; PostgreSQL at scale.
-
 pub trait RecordStore: TicketStore + QueueStore + KnowledgeStore + PointStore + TrainingStore {}
 
 impl<T: TicketStore + QueueStore + KnowledgeStore + PointStore + TrainingStore> RecordStore for T {}

@@ -44,8 +44,12 @@ fn answer(ticket: TicketId) -> TriageRecord {
 }
 
 fn handoff(ticket: TicketId) -> TriageRecord {
+    handoff_for(ticket, HandoffReason::Bereavement)
+}
+
+fn handoff_for(ticket: TicketId, code: HandoffReason) -> TriageRecord {
     let now = Utc::now();
-    let reasons = vec![Reason { code: HandoffReason::Bereavement, detail: "bereavement".into() }];
+    let reasons = vec![Reason { code, detail: code.code().into() }];
     let priority = Priority::for_reasons(&reasons);
     TriageRecord {
         decision: Decision {
@@ -141,4 +145,16 @@ async fn deliveries_are_idempotent_and_decisions_fill_the_outbox_atomically() {
     assert_eq!((pending.len(), pending[0].body.as_str()), (1, "Still late"));
     store.mark_reply_applied("zd", "evt-3").await.unwrap();
     assert!(store.pending_replies(now + Duration::seconds(1), 10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_shadow_handoff_sends_the_customer_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("kindly.db")).await.unwrap();
+    let now = Utc::now();
+    let t = store.accept_ticket_delivery("zd", "evt-9", "500", &new_ticket("zd:500"), now).await.unwrap();
+    assert!(store.record_triage(&handoff_for(t.ticket_id, HandoffReason::ShadowMode)).await.unwrap());
+    let kinds: Vec<ActionKind> =
+        store.due_actions(Utc::now(), 10).await.unwrap().iter().map(|a| a.kind).collect();
+    assert_eq!(kinds, [ActionKind::Note, ActionKind::Update], "no acknowledgement in shadow mode");
 }

@@ -117,6 +117,16 @@ impl Priority {
         self as i64
     }
 
+    /// Kindly's own name for the priority, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Urgent => "urgent",
+            Self::High => "high",
+            Self::Normal => "normal",
+            Self::Low => "low",
+        }
+    }
+
     pub fn from_rank(rank: i64) -> Option<Self> {
         Some(match rank {
             1 => Self::Urgent,

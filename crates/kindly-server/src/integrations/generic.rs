@@ -5,7 +5,7 @@
 
 use axum::http::Method;
 use kindly_core::integration::{HelpdeskEvent, InboundReply, InboundTicket};
-use kindly_core::{Customer, Priority};
+use kindly_core::Customer;
 use serde_json::{Value, json};
 
 use super::{ActionContent, HelpdeskRequest, PayloadError, ignored, required, text, timestamp};
@@ -35,14 +35,6 @@ pub(super) fn parse(body: &Value) -> Result<HelpdeskEvent, PayloadError> {
     }
 }
 
-fn priority(p: Priority) -> &'static str {
-    match p {
-        Priority::Urgent => "urgent",
-        Priority::High => "high",
-        Priority::Normal => "normal",
-        Priority::Low => "low",
-    }
-}
 
 /// One POST to the callback URL itself; the outbox adds the action's kind and idempotency key.
 pub(super) fn requests(remote_id: &str, content: &ActionContent) -> Vec<HelpdeskRequest> {
@@ -54,7 +46,7 @@ pub(super) fn requests(remote_id: &str, content: &ActionContent) -> Vec<Helpdesk
             json!({ "ticket_id": remote_id, "type": "internal_note", "body": body })
         }
         ActionContent::Update { tags, priority: p, group } => json!({
-            "ticket_id": remote_id, "type": "update", "tags": tags, "priority": priority(*p), "group": group,
+            "ticket_id": remote_id, "type": "update", "tags": tags, "priority": p.as_str(), "group": group,
         }),
     };
     vec![HelpdeskRequest::new(Method::POST, "", body)]

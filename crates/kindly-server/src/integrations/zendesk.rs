@@ -6,7 +6,7 @@
 use axum::http::{HeaderMap, Method};
 use chrono::{DateTime, Utc};
 use kindly_core::integration::{HelpdeskEvent, InboundReply, InboundTicket};
-use kindly_core::{Customer, Priority};
+use kindly_core::Customer;
 use serde_json::{Value, json};
 
 use super::signature::{self, SignatureError};
@@ -62,21 +62,13 @@ pub(super) fn parse(body: &Value) -> Result<HelpdeskEvent, PayloadError> {
     }
 }
 
-fn priority(p: Priority) -> &'static str {
-    match p {
-        Priority::Urgent => "urgent",
-        Priority::High => "high",
-        Priority::Normal => "normal",
-        Priority::Low => "low",
-    }
-}
 
 pub(super) fn requests(remote_id: &str, content: &ActionContent) -> Vec<HelpdeskRequest> {
     let ticket = match content {
         ActionContent::Public { body } => json!({ "comment": { "body": body, "public": true } }),
         ActionContent::Internal { body } => json!({ "comment": { "body": body, "public": false } }),
         ActionContent::Update { tags, priority: p, group } => {
-            let mut t = json!({ "additional_tags": tags, "priority": priority(*p) });
+            let mut t = json!({ "additional_tags": tags, "priority": p.as_str() });
             if let Some(group) = group {
                 t["group_id"] = group.parse::<u64>().map(Value::from).unwrap_or_else(|_| json!(group));
             }

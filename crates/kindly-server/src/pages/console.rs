@@ -107,7 +107,7 @@ async fn queue(
         rows.push(QueueRow {
             id: h.id.to_string(),
             subject: h.subject.clone().unwrap_or_else(|| "(no subject)".into()),
-            priority: priority_label(h.priority),
+            priority: h.priority.as_str(),
             sla_due_at: h.sla_due_at.to_rfc3339(),
             overdue,
             reasons: h.reasons.iter().map(|r| reason_label(r.code.code())).collect(),
@@ -120,14 +120,6 @@ async fn queue(
     render("queue.html", &who, QueuePage { view, reason: reason.unwrap_or_default(), reasons, rows })
 }
 
-fn priority_label(p: kindly_core::Priority) -> &'static str {
-    match p {
-        kindly_core::Priority::Urgent => "urgent",
-        kindly_core::Priority::High => "high",
-        kindly_core::Priority::Normal => "normal",
-        kindly_core::Priority::Low => "low",
-    }
-}
 
 /// The decision that opened this handoff: the latest one at or before its creation.
 async fn handoff_decision(s: &AppState, h: &Handoff) -> Result<Option<Decision>, ApiError> {
@@ -247,7 +239,7 @@ async fn handoff_page(
         id: h.id.to_string(),
         subject: h.subject.clone().unwrap_or_else(|| "(no subject)".into()),
         status: h.status.as_str(),
-        priority: priority_label(h.priority),
+        priority: h.priority.as_str(),
         sla_due_at: h.sla_due_at.to_rfc3339(),
         mine: h.agent.as_deref() == Some(who.name.as_str()),
         owner: h.agent.clone(),

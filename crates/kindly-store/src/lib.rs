@@ -66,6 +66,19 @@ impl SqliteStore {
         if result == "ok" { Ok(()) } else { Err(StoreError::Corrupt(result)) }
     }
 
+    /// Writes a consistent copy of the whole database to `path` (SQLite's `VACUUM INTO`), while
+    /// the service keeps running. The copy is one self-contained file: no `-wal` beside it.
+    pub async fn backup_to(&self, path: &Path) -> Result<(), StoreError> {
+        if path.exists() {
+            return Err(StoreError::Conflict(format!("{} already exists", path.display())));
+        }
+        let target = path
+            .to_str()
+            .ok_or_else(|| StoreError::Conflict(format!("{} is not a UTF-8 path", path.display())))?;
+        sqlx::query("VACUUM INTO ?").bind(target).execute(&self.pool).await.map_err(backend)?;
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

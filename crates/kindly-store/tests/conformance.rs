@@ -328,3 +328,23 @@ async fn sqlite_conforms() {
     suite(Arc::new(store.clone())).await;
     store.integrity_check().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_backup_is_one_consistent_file_taken_while_the_store_is_open() {
+    use kindly_core::TicketStore;
+    let dir = tempfile::tempdir().unwrap();
+    let store = kindly_store::SqliteStore::open(&dir.path().join("kindly.db")).await.unwrap();
+    let accepted = store.insert_ticket(&new_ticket("b-1", "c1"), Utc::now()).await.unwrap().ticket;
+    let copy = dir.path().join("backup").join("copy.db");
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    store.backup_to(&copy).await.unwrap();
+    assert_eq!(std::fs::read_dir(copy.parent().unwrap()).unwrap().count(), 1, "no -wal beside the copy");
+    let err = store.backup_to(&copy).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "a backup never overwrites: {err:?}");
+    // The source keeps working, and the copy opens with the ticket in it.
+    store.insert_ticket(&new_ticket("b-2", "c1"), Utc::now()).await.unwrap();
+    let restored = kindly_store::SqliteStore::open(&copy).await.unwrap();
+    assert_eq!(restored.ticket(accepted.id).await.unwrap().unwrap().external_id, "b-1");
+    assert_eq!(restored.backlog().await.unwrap(), 1);
+    restored.integrity_check().await.unwrap();
+}

@@ -48,7 +48,7 @@ pub struct CreateToken {
     name: Option<String>,
 }
 
-async fn open(settings: &Settings) -> anyhow::Result<SqliteStore> {
+pub(crate) async fn open(settings: &Settings) -> anyhow::Result<SqliteStore> {
     let path = settings.data.database();
     SqliteStore::open(&path).await.with_context(|| format!("opening the database {}", path.display()))
 }

@@ -65,6 +65,11 @@ enum Command {
         #[command(subcommand)]
         command: crate::accounts::TokensCommand,
     },
+    /// Copy the whole database to a new file, consistently, while Kindly keeps serving.
+    Backup {
+        /// The file to write (it must not exist yet).
+        path: PathBuf,
+    },
     /// Labelled examples for the intent model.
     Labels {
         #[command(subcommand)]
@@ -105,6 +110,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let added = crate::labels::import(&kindly, &file).await?;
             eprintln!("{added} new labels from {}", file.display());
             train_intent_model(&kindly).await
+        }
+        Command::Backup { path } => {
+            let store = crate::accounts::open(&settings).await?;
+            store.backup_to(&path).await.with_context(|| format!("backing up to {}", path.display()))?;
+            eprintln!("backed up {} to {}", settings.data.database().display(), path.display());
+            Ok(())
         }
         Command::Users { command } => crate::accounts::users(settings, command).await,
         Command::Tokens { command } => crate::accounts::tokens(settings, command).await,

@@ -109,3 +109,23 @@ fn imported_labels_teach_the_intent_model_a_new_intent() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_backup_restores_to_the_same_knowledge_and_never_overwrites() {
+    let data = common::data_dir();
+    let copy = tempfile::tempdir().unwrap();
+    let file = copy.path().join("kindly.db");
+    let out = kindly(data.path(), &["backup", file.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("backed up"));
+    let again = Command::new(env!("CARGO_BIN_EXE_kindly"))
+        .args(["backup", file.to_str().unwrap()])
+        .current_dir(common::root())
+        .env("KINDLY__DATA__DIR", data.path())
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    // Restoring is putting the file in a data directory: everything is there.
+    let restored = kindly(copy.path(), &["kb", "ingest", "knowledge-base"]);
+    assert!(summary(&restored).contains("0 created, 0 updated, 36 unchanged, 0 removed; 417 points"));
+}

@@ -4,8 +4,8 @@
 //! Actions go to the connection's callback URL as signed JSON (see the README).
 
 use axum::http::Method;
-use kindly_core::integration::{HelpdeskEvent, InboundReply, InboundTicket};
 use kindly_core::Customer;
+use kindly_core::integration::{HelpdeskEvent, InboundReply, InboundTicket};
 use serde_json::{Value, json};
 
 use super::{ActionContent, HelpdeskRequest, PayloadError, ignored, required, text, timestamp};
@@ -34,7 +34,6 @@ pub(super) fn parse(body: &Value) -> Result<HelpdeskEvent, PayloadError> {
         other => Ok(ignored(other)),
     }
 }
-
 
 /// One POST to the callback URL itself; the outbox adds the action's kind and idempotency key.
 pub(super) fn requests(remote_id: &str, content: &ActionContent) -> Vec<HelpdeskRequest> {

@@ -5,8 +5,8 @@
 
 use axum::http::{HeaderMap, Method};
 use chrono::{DateTime, Utc};
-use kindly_core::integration::{HelpdeskEvent, InboundReply, InboundTicket};
 use kindly_core::Customer;
+use kindly_core::integration::{HelpdeskEvent, InboundReply, InboundTicket};
 use serde_json::{Value, json};
 
 use super::signature::{self, SignatureError};
@@ -61,7 +61,6 @@ pub(super) fn parse(body: &Value) -> Result<HelpdeskEvent, PayloadError> {
         other => Ok(ignored(other)),
     }
 }
-
 
 pub(super) fn requests(remote_id: &str, content: &ActionContent) -> Vec<HelpdeskRequest> {
     let ticket = match content {

@@ -120,7 +120,6 @@ async fn queue(
     render("queue.html", &who, QueuePage { view, reason: reason.unwrap_or_default(), reasons, rows })
 }
 
-
 /// The decision that opened this handoff: the latest one at or before its creation.
 async fn handoff_decision(s: &AppState, h: &Handoff) -> Result<Option<Decision>, ApiError> {
     let decisions = s.store.decisions(h.ticket_id).await?;

@@ -35,43 +35,31 @@ pub fn settings(data_dir: &Path) -> Settings {
 }
 
 /// A database with the sample knowledge base ingested, built once per test binary (ingesting
-/// embeds ~400 texts) and copied into each test's own directory.
+/// embeds ~400 texts) and copied into each test's own directory. The template is a `VACUUM INTO`
+/// snapshot: one self-contained file, whatever the building connections leave behind them.
 fn template() -> &'static Path {
     static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
     TEMPLATE.get_or_init(|| {
         std::thread::spawn(|| {
             let dir = std::env::temp_dir().join(format!("kindly-test-template-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            let build = tempfile::tempdir().unwrap();
             let rt = tokio::runtime::Runtime::new().unwrap();
             rt.block_on(async {
-                let s = settings(&dir);
+                let s = settings(build.path());
                 let kb = s.knowledge.dir.clone();
                 let kindly = Kindly::build(s).await.unwrap();
                 kindly.pipeline.knowledge().ingest_dir(&kb, &indicatif::ProgressBar::hidden()).await.unwrap();
                 kindly.pipeline.retrain_intent_model().await.unwrap().expect("the sample KB has intents");
+                kindly.store.backup_to(&dir.join("kindly.db")).await.unwrap();
                 kindly.store.close().await;
             });
-            drop(rt);
-            settled(&dir);
             dir
         })
         .join()
         .unwrap()
     })
-}
-
-/// Waits until SQLite has checkpointed and removed the template's `-wal` and `-shm` files: the
-/// last connection closes on its own thread, and copying while it does races with the removal.
-fn settled(dir: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::fs::read_dir(dir).unwrap().any(|e| {
-        let name = e.unwrap().file_name();
-        let name = name.to_string_lossy();
-        name.ends_with("-wal") || name.ends_with("-shm")
-    }) {
-        assert!(Instant::now() < deadline, "the template database was not closed");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// A fresh data directory holding a copy of the ingested template database.

@@ -31,6 +31,10 @@ pub enum ThresholdSource {
     Intent,
     /// Too few examples: the conservative global threshold.
     Global,
+    /// No head knows this intent yet (before the first training, or an intent added since): the
+    /// neighbours' vote alone decides. Its confidence is not calibrated, so it is held to the
+    /// stricter `pipeline.intent.vote_only_threshold`.
+    VoteOnly,
 }
 
 /// Versioned with the intent model.

@@ -203,6 +203,15 @@ impl SearchFilter {
     }
 }
 
+/// A lexical match: one knowledge record and its best BM25 score over its points (higher is
+/// better; comparable only within one query).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeywordHit {
+    pub source: Source,
+    pub ref_id: String,
+    pub score: f32,
+}
+
 /// A search result: a point (without its vector) and its cosine similarity to the query.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScoredPoint {

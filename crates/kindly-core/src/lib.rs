@@ -27,8 +27,8 @@ pub use decision::{
 pub use emotion::{Emotion, EmotionSignal};
 pub use error::{BoxError, EmbedError, ErrorKind, IndexError, StoreError, ValidationError};
 pub use knowledge::{
-    Article, ArticleStatus, KnowledgeHit, KnowledgeRef, LifecycleStage, Point, PointKind, PointStatus,
-    ScoredPoint, SearchFilter, Source,
+    Article, ArticleStatus, KeywordHit, KnowledgeHit, KnowledgeRef, LifecycleStage, Point, PointKind,
+    PointStatus, ScoredPoint, SearchFilter, Source,
 };
 pub use policy::PolicySettings;
 pub use ports::{

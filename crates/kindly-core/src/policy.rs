@@ -280,6 +280,7 @@ fn threshold_note(evidence: &Evidence) -> &'static str {
     match evidence.threshold_source {
         Some(ThresholdSource::Intent) => " (calibrated for this intent)",
         Some(ThresholdSource::Global) => " (global threshold)",
+        Some(ThresholdSource::VoteOnly) => " (nearest examples alone, not yet trained on this intent)",
         None => "",
     }
 }

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::decision::Decision;
 use crate::error::{EmbedError, IndexError, StoreError};
-use crate::knowledge::{Article, Point, ScoredPoint, SearchFilter, Source};
+use crate::knowledge::{Article, KeywordHit, Point, ScoredPoint, SearchFilter, Source};
 use crate::queue::{Handoff, HandoffId, NewResolution, QueueFilter, Resolution};
 use crate::shadow::ShadowCase;
 use crate::ticket::{Message, NewMessage, NewTicket, Ticket, TicketId, TicketStatus, TicketSummary};
@@ -58,6 +58,14 @@ pub trait PointStore: Send + Sync {
     async fn replace_points(&self, source: Source, ref_id: &str, points: &[Point]) -> Result<(), StoreError>;
     async fn remove_points(&self, source: Source, ref_id: &str) -> Result<usize, StoreError>;
     async fn load_points(&self) -> Result<Vec<Point>, StoreError>;
+    /// Lexical (BM25) search over the points' texts, for hybrid retrieval: the best-matching
+    /// knowledge records for the words of `query`, best first, at most `limit`.
+    async fn keyword_search(
+        &self,
+        query: &str,
+        limit: usize,
+        filter: SearchFilter,
+    ) -> Result<Vec<KeywordHit>, StoreError>;
 }
 
 /// What inserting a ticket did. Intake is idempotent on the external id.

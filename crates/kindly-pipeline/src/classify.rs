@@ -155,6 +155,7 @@ impl Pipeline {
             vector,
             &self.labelled_neighbours(vector).await?,
             self.settings.intent_temperature,
+            self.settings.intent.vote_only_threshold,
         )?;
         Ok(Classification {
             intent,

@@ -73,7 +73,7 @@ impl Pipeline {
     async fn triage(&self, ticket: &Ticket) -> Result<(Decision, Vec<f32>), StepFailure> {
         let vectors = self.embed(ticket).await.in_step("embed")?;
         let classification = self.classify(&vectors).await.in_step("classify")?;
-        let knowledge = self.retrieve(&vectors.whole).await.in_step("retrieve")?;
+        let knowledge = self.retrieve(&ticket.text(), &vectors.whole).await.in_step("retrieve")?;
         let customer = self.customer_context(ticket).await.in_step("customer_context")?;
         Ok((self.decide(ticket, classification, knowledge, customer), vectors.whole))
     }
@@ -108,10 +108,10 @@ impl Pipeline {
         Ok(result)
     }
 
-    async fn retrieve(&self, vector: &[f32]) -> Result<Vec<KnowledgeHit>, PipelineError> {
+    async fn retrieve(&self, text: &str, vector: &[f32]) -> Result<Vec<KnowledgeHit>, PipelineError> {
         let started = Instant::now();
         let hits = self
-            .knowledge_hits(vector, SearchFilter::default(), self.settings.knowledge_hits)
+            .knowledge_hits(text, vector, SearchFilter::default(), self.settings.knowledge_hits)
             .instrument(info_span!("retrieve"))
             .await?;
         step_seconds("retrieve", started);
@@ -247,7 +247,7 @@ impl Pipeline {
                 Vec::new()
             });
         if let Some(vector) = vector {
-            context.similar_resolutions = self.similar_resolutions(vector).await;
+            context.similar_resolutions = self.similar_resolutions(&ticket.text(), vector).await;
         }
         context.draft = context
             .knowledge
@@ -271,9 +271,9 @@ impl Pipeline {
         }
     }
 
-    async fn similar_resolutions(&self, vector: &[f32]) -> Vec<KnowledgeHit> {
+    async fn similar_resolutions(&self, text: &str, vector: &[f32]) -> Vec<KnowledgeHit> {
         let filter = SearchFilter { source: Some(Source::Resolution), status: None };
-        self.knowledge_hits(vector, filter, 3).await.unwrap_or_else(|e| {
+        self.knowledge_hits(text, vector, filter, 3).await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "similar resolutions unavailable for handoff");
             Vec::new()
         })

@@ -22,6 +22,9 @@ pub struct PipelineSettings {
     pub intent_temperature: f32,
     /// Knowledge items kept as evidence and shown to agents.
     pub knowledge_hits: usize,
+    /// Hybrid retrieval: how much BM25 (SQLite FTS5) re-ranks the dense candidates, 0 to 1.
+    /// 0 is dense only. Measured in the README's benchmark section.
+    pub lexical_weight: f32,
     /// Earlier tickets shown with a handoff.
     pub history_limit: u32,
     /// Where customers read articles: `{kb_base_url}/{article id}`.
@@ -47,6 +50,7 @@ impl Default for PipelineSettings {
             intent_neighbours: 10,
             intent_temperature: 0.05,
             knowledge_hits: 5,
+            lexical_weight: 0.0,
             history_limit: 10,
             kb_base_url: "https://help.lumo.example/kb".into(),
             brand: "Lumo".into(),
@@ -71,6 +75,7 @@ impl PipelineSettings {
             ("pipeline.policy.min_intent_confidence", p.min_intent_confidence),
             ("pipeline.policy.min_knowledge_score", p.min_knowledge_score),
             ("pipeline.policy.min_margin", p.min_margin),
+            ("pipeline.lexical_weight", self.lexical_weight),
         ] {
             if !(0.0..=1.0).contains(&v) {
                 return Err(format!("{name} must be between 0 and 1, got {v}"));
@@ -81,6 +86,7 @@ impl PipelineSettings {
             ("pipeline.intent.target_precision", i.target_precision),
             ("pipeline.intent.threshold_floor", i.threshold_floor),
             ("pipeline.intent.head_weight", i.head_weight),
+            ("pipeline.intent.vote_only_threshold", i.vote_only_threshold),
         ] {
             if !(0.0..=1.0).contains(&v) {
                 return Err(format!("{name} must be between 0 and 1, got {v}"));

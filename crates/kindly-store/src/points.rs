@@ -1,7 +1,7 @@
 //! [`PointStore`] on SQLite: the vectors of the embedded index, stored beside their records.
 
 use async_trait::async_trait;
-use kindly_core::{Point, PointStore, Source, StoreError};
+use kindly_core::{KeywordHit, Point, PointStore, SearchFilter, Source, StoreError};
 
 use crate::rows::{self, vector_blob};
 use crate::{SqliteStore, backend};
@@ -53,5 +53,58 @@ impl PointStore for SqliteStore {
         let rows =
             sqlx::query("SELECT * FROM points ORDER BY id").fetch_all(&self.pool).await.map_err(backend)?;
         rows.iter().map(rows::point).collect()
+    }
+
+    async fn keyword_search(
+        &self,
+        query: &str,
+        limit: usize,
+        filter: SearchFilter,
+    ) -> Result<Vec<KeywordHit>, StoreError> {
+        let Some(expression) = match_expression(query) else { return Ok(Vec::new()) };
+        // FTS5's rank is bm25(), lower for better matches; the best point stands for its record.
+        let rows = sqlx::query(
+            "SELECT p.source, p.ref_id, MIN(m.rank) AS rank \
+             FROM (SELECT point_id, rank FROM points_fts WHERE points_fts MATCH ?1) m \
+             JOIN points p ON p.id = m.point_id \
+             WHERE (?2 IS NULL OR p.source = ?2) AND (?3 IS NULL OR p.status = ?3) \
+             GROUP BY p.source, p.ref_id ORDER BY rank LIMIT ?4",
+        )
+        .bind(expression)
+        .bind(filter.source.map(Source::as_str))
+        .bind(filter.status.map(|s| s.as_str()))
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(rows::keyword_hit).collect()
+    }
+}
+
+/// The words of a free text as an FTS5 query matching any of them (`"refund" OR "card"`).
+/// Quoting each word keeps FTS5's syntax (`AND`, `-`, `*`, `:`) out of customer text.
+fn match_expression(text: &str) -> Option<String> {
+    let mut words: Vec<String> = Vec::new();
+    for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().count() >= 2) {
+        let word = word.to_lowercase();
+        if !words.contains(&word) {
+            words.push(word);
+        }
+    }
+    (!words.is_empty())
+        .then(|| words.iter().take(64).map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" OR "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::match_expression;
+
+    #[test]
+    fn customer_text_becomes_quoted_words() {
+        assert_eq!(
+            match_expression("Refund? NOT my card-2 \"x\"").unwrap(),
+            "\"refund\" OR \"not\" OR \"my\" OR \"card\""
+        );
+        assert!(match_expression("? ! a").is_none());
     }
 }

@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 use kindly_core::queue::HandoffContext;
 use kindly_core::{
-    Article, Author, Customer, Handoff, HandoffId, HandoffStatus, Message, Point, PointKind, PointStatus,
-    Priority, Reason, Resolution, Source, StoreError, Ticket, TicketId, TicketStatus, TicketSummary,
+    Article, Author, Customer, Handoff, HandoffId, HandoffStatus, KeywordHit, Message, Point, PointKind,
+    PointStatus, Priority, Reason, Resolution, Source, StoreError, Ticket, TicketId, TicketStatus,
+    TicketSummary,
 };
 use serde::de::DeserializeOwned;
 use sqlx::Row;
@@ -38,6 +39,16 @@ fn uuid(row: &SqliteRow, col: &str) -> Result<Uuid, StoreError> {
 fn parsed<T>(row: &SqliteRow, col: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
     let raw: String = get(row, col)?;
     parse(&raw).ok_or_else(|| corrupt(col, format!("unknown value {raw:?}")))
+}
+
+/// A record's best BM25 rank (lower is better) as a [`KeywordHit`] score (higher is better).
+pub(crate) fn keyword_hit(row: &SqliteRow) -> Result<KeywordHit, StoreError> {
+    let rank: f64 = get(row, "rank")?;
+    Ok(KeywordHit {
+        source: parsed(row, "source", Source::parse)?,
+        ref_id: get(row, "ref_id")?,
+        score: -rank as f32,
+    })
 }
 
 pub(crate) fn ticket(row: &SqliteRow) -> Result<Ticket, StoreError> {

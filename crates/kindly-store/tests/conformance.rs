@@ -11,8 +11,8 @@ use kindly_core::queue::HandoffContext;
 use kindly_core::{
     Article, ArticleStatus, Author, Customer, Decision, Evidence, Handoff, HandoffId, HandoffReason,
     HandoffStatus, IntentModelRecord, Label, NewMessage, NewResolution, NewTicket, Outcome, Point, PointKind,
-    PointStatus, Priority, QueueFilter, Reason, RecordStore, Source, StoreError, TicketId, TicketStatus,
-    ValidationScores, policy,
+    PointStatus, Priority, QueueFilter, Reason, RecordStore, SearchFilter, Source, StoreError, TicketId,
+    TicketStatus, ValidationScores, policy,
 };
 
 fn new_ticket(external_id: &str, customer: &str) -> NewTicket {
@@ -224,6 +224,76 @@ async fn points_are_replaced_per_record(store: &dyn RecordStore) {
     assert_eq!(all[0].vector, vec![0.5, -0.25, 1.0]);
     assert_eq!(store.remove_points(Source::Article, "b").await.unwrap(), 1);
     assert_eq!(store.load_points().await.unwrap().len(), 1);
+    store.remove_points(Source::Article, "a").await.unwrap();
+}
+
+async fn keyword_search_follows_the_points(store: &dyn RecordStore) {
+    let p = |source: Source, ref_id: &str, n: usize, status: PointStatus, text: &str| Point {
+        id: Point::stable_id(source, ref_id, PointKind::Question, n),
+        source,
+        ref_id: ref_id.into(),
+        kind: PointKind::Question,
+        status,
+        intent: None,
+        text: text.into(),
+        vector: vec![1.0, 0.0, 0.0],
+    };
+    let approved = PointStatus::Approved;
+    store
+        .replace_points(
+            Source::Article,
+            "kw-refund",
+            &[
+                p(Source::Article, "kw-refund", 0, approved, "How do I get a refund for my order?"),
+                p(Source::Article, "kw-refund", 1, approved, "Refunds are paid to the original card"),
+            ],
+        )
+        .await
+        .unwrap();
+    store
+        .replace_points(
+            Source::Article,
+            "kw-track",
+            &[p(Source::Article, "kw-track", 0, approved, "Where is my parcel? Tracking a delivery")],
+        )
+        .await
+        .unwrap();
+    store
+        .replace_points(
+            Source::Resolution,
+            "77",
+            &[p(Source::Resolution, "77", 0, PointStatus::Candidate, "Refunded the duplicate charge")],
+        )
+        .await
+        .unwrap();
+    let all = SearchFilter::default();
+    let hits = store.keyword_search("refund please; AND -card* \"", 10, all).await.unwrap();
+    assert_eq!(hits[0].ref_id, "kw-refund", "{hits:?}");
+    assert!(hits.iter().all(|h| h.ref_id != "kw-track"), "{hits:?}");
+    assert!(hits.windows(2).all(|w| w[0].score >= w[1].score), "best first: {hits:?}");
+    let approved_only = SearchFilter { source: None, status: Some(approved) };
+    let hits = store.keyword_search("refunded duplicate", 10, approved_only).await.unwrap();
+    assert!(hits.iter().all(|h| h.source == Source::Article), "{hits:?}");
+    let resolutions = SearchFilter { source: Some(Source::Resolution), status: None };
+    let hits = store.keyword_search("refunded duplicate", 10, resolutions).await.unwrap();
+    assert_eq!(hits.iter().map(|h| h.ref_id.as_str()).collect::<Vec<_>>(), ["77"]);
+    // Replaced and removed points leave the lexical index with them.
+    store
+        .replace_points(
+            Source::Article,
+            "kw-track",
+            &[p(Source::Article, "kw-track", 0, approved, "Courier")],
+        )
+        .await
+        .unwrap();
+    assert!(store.keyword_search("parcel", 10, all).await.unwrap().is_empty());
+    assert_eq!(store.keyword_search("courier", 10, all).await.unwrap().len(), 1);
+    store.remove_points(Source::Article, "kw-refund").await.unwrap();
+    assert!(store.keyword_search("refund card", 10, approved_only).await.unwrap().is_empty());
+    assert!(store.keyword_search("?! -", 10, all).await.unwrap().is_empty());
+    for (source, id) in [(Source::Article, "kw-track"), (Source::Resolution, "77")] {
+        store.remove_points(source, id).await.unwrap();
+    }
 }
 
 async fn labels_and_model_versions(store: &dyn RecordStore) {
@@ -317,6 +387,7 @@ async fn suite(store: Arc<dyn RecordStore>) {
     claims_and_resolutions_are_guarded(store.as_ref()).await;
     articles_track_content_and_index_state(store.as_ref()).await;
     points_are_replaced_per_record(store.as_ref()).await;
+    keyword_search_follows_the_points(store.as_ref()).await;
     labels_and_model_versions(store.as_ref()).await;
     shadow_cases_pair_would_be_answers_with_verdicts(store.as_ref()).await;
 }

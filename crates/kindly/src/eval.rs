@@ -238,9 +238,12 @@ async fn run_tests(
     Ok((outcomes, seconds_per_ticket))
 }
 
-fn write_decisions(path: &std::path::Path, tests: &[Example], outcomes: &[Outcome1]) -> anyhow::Result<()> {
+fn write_decisions<'a>(
+    path: &std::path::Path,
+    decided: impl IntoIterator<Item = (&'a Example, &'a Outcome1)>,
+) -> anyhow::Result<()> {
     let mut lines = String::new();
-    for (e, o) in tests.iter().zip(outcomes) {
+    for (e, o) in decided {
         let line = serde_json::json!({ "text": e.text, "truth": o.truth, "decision": o.decision });
         lines.push_str(&line.to_string());
         lines.push('\n');
@@ -265,7 +268,7 @@ async fn intents(kindly: &Kindly, dataset: &Dataset, args: &EvalArgs) -> anyhow:
     let tests = limited(&dataset.test, args);
     let (outcomes, seconds) = run_tests(kindly, &tests, args).await?;
     if let Some(path) = &args.decisions {
-        write_decisions(path, &tests, &outcomes)?;
+        write_decisions(path, tests.iter().zip(&outcomes))?;
     }
     let oos = dataset.out_of_scope.as_deref();
     let mut m = BTreeMap::new();
@@ -400,7 +403,8 @@ async fn generic(kindly: &Kindly, dataset: &Dataset, args: &EvalArgs) -> anyhow:
 /// resolved by a simulated agent with the true intent, as a reusable resolution.
 async fn replay(kindly: &Kindly, dataset: &Dataset, args: &EvalArgs) -> anyhow::Result<Report> {
     const SEED: u64 = 13;
-    const RETRAIN_EVERY: usize = 250;
+    // Live, retraining follows label changes within seconds (debounced); here, every 100 resolutions.
+    const RETRAIN_EVERY: usize = 100;
     let tests = limited(&dataset.test, args);
     let mut stream: Vec<&Example> = tests.iter().collect();
     stream.shuffle(&mut rand::rngs::StdRng::seed_from_u64(SEED));
@@ -409,6 +413,7 @@ async fn replay(kindly: &Kindly, dataset: &Dataset, args: &EvalArgs) -> anyhow::
     let (mut windows, mut answered, mut correct, mut in_window) = (Vec::new(), 0usize, 0usize, 0usize);
     let mut since_training = 0;
     let oos = dataset.out_of_scope.as_deref();
+    let mut decided = Vec::new();
     for (n, e) in stream.iter().enumerate() {
         let decision = triage(kindly, n, &e.text).await?;
         let outcome = Outcome1 { truth: e.intent.clone(), expect: None, emotions: Vec::new(), decision };
@@ -438,9 +443,15 @@ async fn replay(kindly: &Kindly, dataset: &Dataset, args: &EvalArgs) -> anyhow::
             });
             (answered, correct, in_window) = (0, 0, 0);
         }
+        if args.decisions.is_some() {
+            decided.push((*e, outcome));
+        }
         progress.inc(1);
     }
     progress.finish_and_clear();
+    if let Some(path) = &args.decisions {
+        write_decisions(path, decided.iter().map(|(e, o)| (*e, o)))?;
+    }
     let mut m = BTreeMap::new();
     if let Some(last) = windows.last() {
         m.insert("last_window_automated".into(), last.automated);

@@ -81,12 +81,14 @@ impl IntentModel {
         self.record.version
     }
 
-    /// Blends the head's probabilities with the neighbour vote and picks the best intent.
+    /// Blends the head's probabilities with the neighbour vote and picks the best intent. When
+    /// the vote decides alone, the threshold is at least `vote_only_threshold`.
     pub fn predict(
         &self,
         vector: &[f32],
         neighbours: &[(String, f32)],
         temperature: f32,
+        vote_only_threshold: f32,
     ) -> Result<Option<IntentPrediction>, PipelineError> {
         let head = match &self.head {
             Some(head) => Some(
@@ -97,7 +99,7 @@ impl IntentModel {
             ),
             None => None,
         };
-        Ok(self.blend(head.as_deref(), neighbours, temperature))
+        Ok(self.blend(head.as_deref(), neighbours, temperature, vote_only_threshold))
     }
 
     /// The head's prediction alone (for single sentences); `None` before the first training.
@@ -119,6 +121,7 @@ impl IntentModel {
         head: Option<&[f32]>,
         neighbours: &[(String, f32)],
         temperature: f32,
+        vote_only_threshold: f32,
     ) -> Option<IntentPrediction> {
         let vote = vote_distribution(neighbours, temperature);
         // An intent the head has not learned yet (knowledge added since training): the
@@ -144,7 +147,13 @@ impl IntentModel {
         }
         let (intent, confidence) =
             combined.into_iter().max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(a.0)))?;
-        let (threshold, source) = self.record.thresholds.for_intent(intent);
+        let (threshold, source) = match head {
+            Some(_) => self.record.thresholds.for_intent(intent),
+            None => {
+                let (global, _) = self.record.thresholds.for_intent(intent);
+                (global.max(vote_only_threshold), ThresholdSource::VoteOnly)
+            }
+        };
         Some(IntentPrediction { intent: intent.to_owned(), confidence, threshold, source })
     }
 }
@@ -177,13 +186,15 @@ mod tests {
     #[test]
     fn vote_prefers_close_agreeing_neighbours() {
         let model = IntentModel::untrained(0.5, 0.98);
-        let clear = model.blend(None, &[n("refund", 0.9), n("refund", 0.85), n("track", 0.6)], 0.05).unwrap();
+        let clear =
+            model.blend(None, &[n("refund", 0.9), n("refund", 0.85), n("track", 0.6)], 0.05, 0.9).unwrap();
         assert_eq!(clear.intent, "refund");
         assert!(clear.confidence > 0.99);
-        assert_eq!((clear.threshold, clear.source), (0.5, ThresholdSource::Global));
-        let torn = model.blend(None, &[n("refund", 0.8), n("track", 0.8)], 0.05).unwrap();
+        // the vote alone is held to the stricter vote-only threshold
+        assert_eq!((clear.threshold, clear.source), (0.9, ThresholdSource::VoteOnly));
+        let torn = model.blend(None, &[n("refund", 0.8), n("track", 0.8)], 0.05, 0.9).unwrap();
         assert!((torn.confidence - 0.5).abs() < 1e-6);
-        assert!(model.blend(None, &[], 0.05).is_none());
+        assert!(model.blend(None, &[], 0.05, 0.9).is_none());
     }
 
     #[test]
@@ -192,13 +203,15 @@ mod tests {
         model.record.labels = vec!["refund".into(), "track".into()];
         model.record.head_weight = 0.5;
         // the head is sure of "track", the vote of "refund": a tie broken by name, at 0.5
-        let p = model.blend(Some(&[0.0, 1.0]), &[n("refund", 0.9)], 0.05).unwrap();
+        let p = model.blend(Some(&[0.0, 1.0]), &[n("refund", 0.9)], 0.05, 0.9).unwrap();
         assert!((p.confidence - 0.5).abs() < 1e-6);
+        assert_eq!((p.threshold, p.source), (0.5, ThresholdSource::Global));
         // head alone when no labelled neighbour was found
-        let p = model.blend(Some(&[0.2, 0.8]), &[], 0.05).unwrap();
+        let p = model.blend(Some(&[0.2, 0.8]), &[], 0.05, 0.9).unwrap();
         assert_eq!((p.intent.as_str(), p.confidence), ("track", 0.8));
         // an intent the head has never seen is decided by the vote alone
-        let p = model.blend(Some(&[0.3, 0.7]), &[n("new_intent", 0.9)], 0.05).unwrap();
+        let p = model.blend(Some(&[0.3, 0.7]), &[n("new_intent", 0.9)], 0.05, 0.9).unwrap();
         assert_eq!((p.intent.as_str(), p.confidence), ("new_intent", 1.0));
+        assert_eq!((p.threshold, p.source), (0.9, ThresholdSource::VoteOnly));
     }
 }

@@ -71,7 +71,9 @@ impl IntentThresholds {
 ///   base every such intent must also reach. So all intents together reach the target without
 ///   each having to reach it alone, which would cost coverage for no gain in overall precision.
 /// - Intents with fewer predictions use the pooled threshold at the stricter precision
-///   `1 - (1 - target) / 2` (`global`).
+///   `1 - (1 - target) / 2` (`global`). So does a well-supported intent whose predictions are
+///   too few to prove the relaxed precision, unless its precision at `global` is measurably
+///   (95% Wilson interval) below it: then it is never answered (threshold 1).
 ///
 /// No threshold goes below `floor` nor the configured `fallback`. With fewer than
 /// `5 × min_support` predictions in all, or when no pooled threshold reaches the precision (a
@@ -100,7 +102,15 @@ pub fn calibrate(
     let own: BTreeMap<&str, f32> = by_intent
         .iter()
         .filter(|(_, ps)| ps.len() >= min_support)
-        .map(|(intent, ps)| (*intent, threshold_at(ps, relaxed).map_or(1.0, |(t, _)| t)))
+        .filter_map(|(intent, ps)| match threshold_at(ps, relaxed) {
+            Some((t, _)) => Some((*intent, t)),
+            // No bar of its own: held back only when it is measurably worse than the relaxed
+            // precision at the global threshold (the 95% interval lies below it). Otherwise it is
+            // too small to tell (20 right out of 20 estimate 20/21 < 0.96): the global
+            // threshold applies, as for rarer intents.
+            None if precision_upper_bound(ps, global) >= relaxed => None,
+            None => Some((*intent, 1.0)),
+        })
         .collect();
     let cleared: Vec<&Prediction> = predictions
         .iter()
@@ -122,6 +132,14 @@ pub fn calibrate(
         })
         .collect();
     IntentThresholds { target_precision: target, global, per_intent }
+}
+
+/// The upper end of the 95% Wilson interval of the precision of the predictions at or above
+/// `threshold` (1 when there are none).
+fn precision_upper_bound(predictions: &[&Prediction], threshold: f32) -> f32 {
+    let answered: Vec<&&Prediction> = predictions.iter().filter(|p| p.confidence >= threshold).collect();
+    let wrong = answered.iter().filter(|p| !p.correct).count() as u64;
+    crate::shadow::wilson_lower_bound(wrong, answered.len() as u64).map_or(1.0, |w| 1.0 - w as f32)
 }
 
 /// The lowest confidence threshold at which the predictions at or above it reach `precision`,
@@ -222,6 +240,22 @@ mod tests {
         // too little data to calibrate anything: the configured fallback
         let t = calibrate(&ps[..40], 0.98, 30, 0.3, 0.6);
         assert_eq!(t.global, 0.6);
+    }
+
+    #[test]
+    fn a_small_intent_that_is_never_wrong_is_not_held_back() {
+        // 22 right out of 22: the smoothed estimate 22/23 cannot prove 0.96, nothing says worse
+        let mut ps: Vec<Prediction> = (0..22).map(|i| p("small", 0.6 + i as f32 * 0.01, true)).collect();
+        // 22 with one error near the top: too few to tell, the global threshold
+        ps.extend((0..22).map(|i| p("unsure", 0.6 + i as f32 * 0.01, i != 20)));
+        // 22 with seven errors: measurably worse, held back
+        ps.extend((0..22).map(|i| p("shaky", 0.6 + i as f32 * 0.01, i % 3 != 0)));
+        ps.extend((0..200).map(|i| p("big", 0.4 + i as f32 * 0.0025, true)));
+        let t = calibrate(&ps, 0.98, 20, 0.3, 0.5);
+        assert_eq!(t.for_intent("small"), (t.global, ThresholdSource::Global));
+        assert_eq!(t.for_intent("unsure"), (t.global, ThresholdSource::Global));
+        assert_eq!(t.for_intent("shaky"), (1.0, ThresholdSource::Intent));
+        assert_eq!(t.for_intent("big").1, ThresholdSource::Intent);
     }
 
     #[test]

@@ -4,76 +4,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use kindly_core::TicketStore;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-struct Server {
-    child: Child,
-    url: String,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Server {
-    /// Starts `kindly serve` on port 0 and reads the bound address from its log.
-    fn start(data_dir: &Path) -> Self {
-        let root = common::root();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kindly"))
-            .arg("serve")
-            .current_dir(&root)
-            .env("KINDLY__DATA__DIR", data_dir)
-            .env("KINDLY__SERVER__BIND", "127.0.0.1:0")
-            .env("KINDLY__WORKER__POLL_INTERVAL_MS", "100")
-            .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("starting kindly");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let deadline = Instant::now() + Duration::from_secs(120);
-        let url = loop {
-            let line = lines.next().expect("kindly exited before listening").unwrap();
-            log.lock().unwrap().push(line.clone());
-            if let Some(addr) = line.split("addr=").nth(1) {
-                break format!("http://{}", addr.split_whitespace().next().unwrap());
-            }
-            assert!(Instant::now() < deadline, "kindly did not start listening");
-        };
-        // Keep draining the log so the server never blocks on a full pipe.
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        Self { child, url, log }
-    }
-
-    fn kill(mut self) {
-        self.child.kill().unwrap(); // SIGKILL on unix
-        self.child.wait().unwrap();
-    }
-
-    fn terminate(mut self) {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
-        assert!(status.success());
-        let exit = self.child.wait().unwrap();
-        assert!(
-            exit.success(),
-            "kindly did not shut down cleanly: {exit:?}\n{}",
-            self.log.lock().unwrap().join("\n")
-        );
-    }
-}
 
 const TEXTS: [&str; 6] = [
     "How do I reset my password for the Lumo app?",
@@ -94,7 +30,7 @@ async fn get(client: &reqwest::Client, url: &str) -> Value {
 async fn sigkill_mid_burst_loses_nothing_and_decides_each_ticket_once() {
     let dir = common::data_dir();
     let client = common::client_with_token(&common::cli_admin_token(dir.path()));
-    let server = Server::start(dir.path());
+    let server = common::binary::Server::start(dir.path(), &["serve"]);
     let points_before =
         get(&client, &format!("{}/readyz", server.url)).await["index_points"].as_u64().unwrap();
 
@@ -132,7 +68,7 @@ async fn sigkill_mid_burst_loses_nothing_and_decides_each_ticket_once() {
     store.close().await;
     assert!(waiting > 0, "every ticket was done before the kill; the test proved nothing");
 
-    let server = Server::start(dir.path());
+    let server = common::binary::Server::start(dir.path(), &["serve"]);
     let url = server.url.clone();
     for id in &ids {
         let t = common::wait_decided(&client, &url, id).await;

@@ -7,9 +7,6 @@ mod common;
 mod helpdesk;
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::TestApp;
@@ -196,50 +193,6 @@ async fn a_burst_of_500_deliveries_with_repeats_makes_one_ticket_per_delivery() 
     app.stop().await;
 }
 
-/// The real binary, started on port 0 with a settings file.
-struct Binary {
-    child: Child,
-    url: String,
-}
-
-impl Binary {
-    fn start(data_dir: &Path, config: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kindly"))
-            .args(["--config", config.to_str().unwrap(), "serve"])
-            .current_dir(common::root())
-            .env("KINDLY__DATA__DIR", data_dir)
-            .env("KINDLY__SERVER__BIND", "127.0.0.1:0")
-            .env("KINDLY__WORKER__POLL_INTERVAL_MS", "100")
-            .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("starting kindly");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let url = loop {
-            let line = lines.next().expect("kindly exited before listening").unwrap();
-            if let Some(addr) = line.split("addr=").nth(1) {
-                break format!("http://{}", addr.split_whitespace().next().unwrap());
-            }
-        };
-        std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
-        Self { child, url }
-    }
-
-    fn kill(mut self) {
-        self.child.kill().unwrap(); // SIGKILL on unix
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_with_actions_pending_delivers_each_exactly_once_after_restart() {
     let helpdesk = MockHelpdesk::start().await;
@@ -258,7 +211,7 @@ async fn sigkill_with_actions_pending_delivers_each_exactly_once_after_restart()
     .unwrap();
     // Webhooks need no token; the outbox API does.
     let client = common::client_with_token(&common::cli_admin_token(dir.path()));
-    let server = Binary::start(dir.path(), &config);
+    let server = common::binary::Server::start(dir.path(), &["--config", config.to_str().unwrap(), "serve"]);
     let texts = [ROUTINE, "My mum passed away and I need to cancel her Lumo Plus subscription."];
     for n in 0..12 {
         let body = generic_ticket(&format!("k-{n}"), &format!("K-{n}"), texts[n % 2]);
@@ -279,7 +232,7 @@ async fn sigkill_with_actions_pending_delivers_each_exactly_once_after_restart()
     assert!(before_restart < 24, "everything was delivered before the kill; the test proved nothing");
 
     helpdesk.slow_next(0);
-    let server = Binary::start(dir.path(), &config);
+    let server = common::binary::Server::start(dir.path(), &["--config", config.to_str().unwrap(), "serve"]);
     wait_outbox(&client, &server.url, "delivered", |a| a.len() == 24).await;
     let applied = helpdesk.applied();
     let seen: HashSet<String> = applied.keys().cloned().collect();

@@ -10,28 +10,34 @@ use serde::Deserialize;
 use crate::intent::{IntentModel, IntentPrediction};
 use crate::{Pipeline, PipelineError};
 
-/// A ticket's embeddings: the whole text, and each of its sentences.
+/// A ticket's embeddings: the whole text, each of its clauses and each of its sentences.
 pub(crate) struct TicketVectors {
     pub whole: Vec<f32>,
+    pub clauses: Vec<Vec<f32>>,
     pub sentences: Vec<Vec<f32>>,
 }
 
-/// Most sentences of a ticket embedded on their own.
-const MAX_SENTENCES: usize = 8;
+/// Most clauses (and most sentences) of a ticket embedded on their own.
+const MAX_PARTS: usize = 8;
 
 /// The ticket's clauses of three words or more (split at sentence ends, commas, "and", "but"),
 /// when it has more than one. A bereavement or a legal threat is often one clause of a routine
 /// request, and the whole-text vector dilutes it.
+pub(crate) fn clauses(text: &str) -> Vec<String> {
+    parts(text.split(['.', '!', '?', '\n', ';', ',']).flat_map(|s| s.split(" and ")).flat_map(|s| s.split(" but ")))
+}
+
+/// The ticket's sentences of three words or more, when it has more than one. Several questions
+/// are told apart by sentence, not by clause: "I got my card, how do I link it?" is one question
+/// with its context.
 pub(crate) fn sentences(text: &str) -> Vec<String> {
-    let parts: Vec<String> = text
-        .split(['.', '!', '?', '\n', ';', ','])
-        .flat_map(|s| s.split(" and "))
-        .flat_map(|s| s.split(" but "))
-        .map(str::trim)
-        .filter(|s| s.split_whitespace().count() >= 3)
-        .map(str::to_owned)
-        .collect();
-    if parts.len() < 2 { Vec::new() } else { parts.into_iter().take(MAX_SENTENCES).collect() }
+    parts(text.split(['.', '!', '?', '\n', ';']))
+}
+
+fn parts<'a>(pieces: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let parts: Vec<String> =
+        pieces.map(str::trim).filter(|s| s.split_whitespace().count() >= 3).map(str::to_owned).collect();
+    if parts.len() < 2 { Vec::new() } else { parts.into_iter().take(MAX_PARTS).collect() }
 }
 
 /// What classify found.
@@ -163,7 +169,7 @@ impl Pipeline {
             distinct_intents: self.distinct_intents(&model, &vectors.sentences)?,
             sensitivity: self
                 .sensitivity
-                .score(std::iter::once(vector.as_slice()).chain(vectors.sentences.iter().map(Vec::as_slice))),
+                .score(std::iter::once(vector.as_slice()).chain(vectors.clauses.iter().map(Vec::as_slice))),
             emotions: self.emotions(vector),
         })
     }
@@ -211,12 +217,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sentences_split_only_multi_sentence_tickets() {
-        assert!(sentences("Where is my order?").is_empty());
-        let s = sentences("My mum passed away. I need to cancel her subscription! ok");
+    fn clauses_split_only_multi_clause_tickets() {
+        assert!(clauses("Where is my order?").is_empty());
+        let s = clauses("My mum passed away. I need to cancel her subscription! ok");
         assert_eq!(s, ["My mum passed away", "I need to cancel her subscription"]);
-        let s = sentences("I wrote to you twice and nobody has replied, it is still broken");
+        let s = clauses("I wrote to you twice and nobody has replied, it is still broken");
         assert_eq!(s, ["I wrote to you twice", "nobody has replied", "it is still broken"]);
+    }
+
+    #[test]
+    fn sentences_keep_a_question_with_its_context() {
+        assert!(sentences("I have received my card, can you help me put it in the app?").is_empty());
+        let s = sentences("Where is my parcel? Also, how do I reset my password?\nthanks");
+        assert_eq!(s, ["Where is my parcel", "Also, how do I reset my password"]);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use kindly_core::{
 };
 use tracing::{Instrument, info_span};
 
-use crate::classify::{Classification, TicketVectors, sentences};
+use crate::classify::{Classification, TicketVectors, clauses, sentences};
 use crate::{Pipeline, PipelineError};
 
 /// The customer's situation, as far as the records tell.
@@ -83,18 +83,30 @@ impl Pipeline {
         self.store.ticket(id).await?.ok_or_else(|| PipelineError::NotFound(format!("ticket {id}")))
     }
 
-    /// The whole ticket's vector, and one per sentence (sensitivity hides in single sentences).
+    /// The whole ticket's vector, one per clause (sensitivity hides in single clauses) and one
+    /// per sentence (several questions), in one call; a text that is both is embedded once.
     async fn embed(&self, ticket: &Ticket) -> Result<TicketVectors, PipelineError> {
         let started = Instant::now();
         let text = ticket.text();
+        let (clauses, sentences) = (clauses(&text), sentences(&text));
         let mut texts = vec![text.clone()];
-        texts.extend(sentences(&text));
-        let mut vectors = self.embedder.embed(texts).instrument(info_span!("embed")).await?.into_iter();
+        for part in clauses.iter().chain(&sentences) {
+            if !texts.contains(part) {
+                texts.push(part.clone());
+            }
+        }
+        let vectors = self.embedder.embed(texts.clone()).instrument(info_span!("embed")).await?;
         step_seconds("embed", started);
-        let whole = vectors.next().ok_or_else(|| {
-            PipelineError::Embed(kindly_core::EmbedError::Model("no vector returned".into()))
-        })?;
-        Ok(TicketVectors { whole, sentences: vectors.collect() })
+        if vectors.len() != texts.len() {
+            let error = format!("{} vectors returned for {} texts", vectors.len(), texts.len());
+            return Err(PipelineError::Embed(kindly_core::EmbedError::Model(error)));
+        }
+        let vector_of = |part: &String| vectors[texts.iter().position(|t| t == part).unwrap_or(0)].clone();
+        Ok(TicketVectors {
+            whole: vectors[0].clone(),
+            clauses: clauses.iter().map(vector_of).collect(),
+            sentences: sentences.iter().map(vector_of).collect(),
+        })
     }
 
     async fn classify(&self, vectors: &TicketVectors) -> Result<Classification, PipelineError> {

@@ -71,7 +71,8 @@ impl IntentThresholds {
 ///   base every such intent must also reach. So all intents together reach the target without
 ///   each having to reach it alone, which would cost coverage for no gain in overall precision.
 /// - Intents with fewer predictions use the pooled threshold at the stricter precision
-///   `1 - (1 - target) / 2` (`global`). So does a well-supported intent whose predictions are
+///   `1 - (1 - target) / 2` (`global`), calibrated on their own predictions pooled (on all
+///   predictions while those are fewer than `5 × min_support`). So does a well-supported intent whose predictions are
 ///   too few to prove the relaxed precision, unless its precision at `global` is measurably
 ///   (95% Wilson interval) below it: then it is never answered (threshold 1).
 ///
@@ -92,12 +93,18 @@ pub fn calibrate(
         let pooled = if enough { threshold_at(ps, precision) } else { None };
         pooled.map_or(fallback, |(t, _)| t.max(floor)).max(fallback)
     };
-    let all: Vec<&Prediction> = predictions.iter().collect();
-    let global = pooled_at(&all, strict);
     let mut by_intent: BTreeMap<&str, Vec<&Prediction>> = BTreeMap::new();
     for p in predictions {
         by_intent.entry(p.intent.as_str()).or_default().push(p);
     }
+    // The global threshold is calibrated on the predictions it governs: those of the intents too
+    // rare for a threshold of their own. A well-supported intent the model confuses has its own
+    // bar and should not raise the rare intents' one. With too few rare predictions, all of them.
+    let rare: Vec<&Prediction> =
+        predictions.iter().filter(|p| by_intent[p.intent.as_str()].len() < min_support).collect();
+    let governed: Vec<&Prediction> =
+        if rare.len() >= 5 * min_support { rare } else { predictions.iter().collect() };
+    let global = pooled_at(&governed, strict);
     // Each well-supported intent's own bar, then the pooled threshold over what clears it.
     let own: BTreeMap<&str, f32> = by_intent
         .iter()
@@ -229,6 +236,24 @@ mod tests {
         assert_eq!(t.for_intent("b"), (t.global, ThresholdSource::Global));
         assert_eq!(t.for_intent("never-seen"), (t.global, ThresholdSource::Global));
         assert!(t.global >= 0.3);
+    }
+
+    #[test]
+    fn a_confused_well_supported_intent_does_not_raise_the_rare_intents_threshold() {
+        // 300 rare intents of 3 predictions each, always right, confidences 0.5 to 0.95
+        let mut ps: Vec<Prediction> =
+            (0..900).map(|i| p(&format!("rare-{}", i / 3), 0.5 + (i % 90) as f32 * 0.005, true)).collect();
+        // one big intent, wrong on every third prediction below 0.9
+        ps.extend((0..90).map(|i| {
+            let confidence = 0.5 + i as f32 * 0.005;
+            p("confused", confidence, confidence >= 0.9 || i % 3 != 0)
+        }));
+        let t = calibrate(&ps, 0.98, 20, 0.3, 0.5);
+        assert_eq!(t.global, 0.5, "the rare intents are never wrong: {t:?}");
+        assert!(t.for_intent("confused").0 >= 0.89, "{t:?}");
+        // pooled with the confused intent, the rare ones would have been held above 0.8
+        let all: Vec<&Prediction> = ps.iter().collect();
+        assert!(threshold_at(&all, 0.99).unwrap().0 > 0.8);
     }
 
     #[test]

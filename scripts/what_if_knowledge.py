@@ -1,0 +1,69 @@
+"""What if the knowledge checks were different? Re-decides recorded `kindly eval` decisions.
+
+`kindly eval <dataset> --decisions out.jsonl` records every test ticket's evidence. This script
+keeps every other reason the policy raised and re-applies only the knowledge checks, two ways:
+
+- current: the top approved knowledge must score >= 0.6, be about the predicted intent, and lead
+  the best knowledge about another intent by 0.03 (what `policy.rs` does; it reproduces the
+  recorded decisions);
+- about-intent: answer from the best approved knowledge about the predicted intent, handing off
+  only when none was retrieved, it scores < 0.6, or another intent's knowledge beats it by > 0.03.
+
+    python3 scripts/what_if_knowledge.py out.jsonl [more.jsonl ...]
+"""
+import json
+import sys
+
+KNOWLEDGE = {"knowledge_intent_mismatch", "ambiguous_knowledge", "no_knowledge_match",
+             "low_intent_confidence"}
+MIN_SCORE, MARGIN, OUT_OF_SCOPE = 0.6, 0.03, "oos"
+
+
+def chosen_knowledge(evidence, about_intent):
+    intent = evidence.get("intent")
+    if intent is None or intent["confidence"] < evidence["intent_threshold"]:
+        return None
+    approved = [k for k in evidence["knowledge"] if k["status"] == "approved"]
+    if not approved:
+        return None
+    if about_intent:
+        about = [k for k in approved if intent["intent"] in k["intents"]]
+        if not about or about[0]["score"] < MIN_SCORE:
+            return None
+        best = about[0]
+        rival = next((k for k in approved if not set(k["intents"]) & set(best["intents"])), None)
+        return None if rival and rival["score"] - best["score"] > MARGIN else best
+    best = approved[0]
+    if best["score"] < MIN_SCORE or (best["intents"] and intent["intent"] not in best["intents"]):
+        return None
+    rival = next((k for k in approved[1:] if not set(k["intents"]) & set(best["intents"])), None)
+    return None if rival and best["score"] - rival["score"] < MARGIN else best
+
+
+def replay(rows, about_intent):
+    answered = correct = out_answered = out_total = in_total = in_correct = 0
+    for row in rows:
+        decision = row["decision"]
+        other = {r["code"] for r in decision["reasons"]} - KNOWLEDGE
+        out = row["truth"] == OUT_OF_SCOPE
+        out_total += out
+        in_total += not out
+        hit = None if other else chosen_knowledge(decision["evidence"], about_intent)
+        if hit is not None:
+            answered += 1
+            right = not out and row["truth"] in hit["intents"]
+            correct += right
+            in_correct += right
+            out_answered += out
+    line = f"answered {answered / len(rows):.1%} at precision {correct / max(answered, 1):.2%}"
+    if out_total:
+        line += (f", out of scope handed off {1 - out_answered / out_total:.1%}, "
+                 f"in scope answered correctly {in_correct / in_total:.1%}")
+    return line
+
+
+for path in sys.argv[1:]:
+    rows = [json.loads(line) for line in open(path)]
+    print(path)
+    print("  current:     ", replay(rows, about_intent=False))
+    print("  about-intent:", replay(rows, about_intent=True))

@@ -72,9 +72,9 @@ impl IntentThresholds {
 ///   each having to reach it alone, which would cost coverage for no gain in overall precision.
 /// - Intents with fewer predictions use the pooled threshold at the stricter precision
 ///   `1 - (1 - target) / 2` (`global`), calibrated on their own predictions pooled (on all
-///   predictions while those are fewer than `5 × min_support`). So does a well-supported intent whose predictions are
-///   too few to prove the relaxed precision, unless its precision at `global` is measurably
-///   (95% Wilson interval) below it: then it is never answered (threshold 1).
+///   predictions while those are fewer than `5 × min_support`). So does a well-supported intent
+///   whose predictions are too few to prove the relaxed precision, unless its precision at
+///   `global` is measurably (95% Wilson interval) below it: then it is never answered (1).
 ///
 /// No threshold goes below `floor` nor the configured `fallback`. With fewer than
 /// `5 × min_support` predictions in all, or when no pooled threshold reaches the precision (a

@@ -24,7 +24,11 @@ const MAX_PARTS: usize = 8;
 /// when it has more than one. A bereavement or a legal threat is often one clause of a routine
 /// request, and the whole-text vector dilutes it.
 pub(crate) fn clauses(text: &str) -> Vec<String> {
-    parts(text.split(['.', '!', '?', '\n', ';', ',']).flat_map(|s| s.split(" and ")).flat_map(|s| s.split(" but ")))
+    parts(
+        text.split(['.', '!', '?', '\n', ';', ','])
+            .flat_map(|s| s.split(" and "))
+            .flat_map(|s| s.split(" but ")),
+    )
 }
 
 /// The ticket's sentences of three words or more, when it has more than one. Several questions

@@ -228,44 +228,29 @@ async fn points_are_replaced_per_record(store: &dyn RecordStore) {
 }
 
 async fn keyword_search_follows_the_points(store: &dyn RecordStore) {
-    let p = |source: Source, ref_id: &str, n: usize, status: PointStatus, text: &str| Point {
-        id: Point::stable_id(source, ref_id, PointKind::Question, n),
-        source,
-        ref_id: ref_id.into(),
-        kind: PointKind::Question,
-        status,
-        intent: None,
-        text: text.into(),
-        vector: vec![1.0, 0.0, 0.0],
-    };
+    // Stores an item's texts as its points (one question each), replacing what it had.
+    async fn put(store: &dyn RecordStore, source: Source, ref_id: &str, status: PointStatus, texts: &[&str]) {
+        let points: Vec<Point> = texts
+            .iter()
+            .enumerate()
+            .map(|(n, text)| Point {
+                id: Point::stable_id(source, ref_id, PointKind::Question, n),
+                source,
+                ref_id: ref_id.into(),
+                kind: PointKind::Question,
+                status,
+                intent: None,
+                text: (*text).into(),
+                vector: vec![1.0, 0.0, 0.0],
+            })
+            .collect();
+        store.replace_points(source, ref_id, &points).await.unwrap();
+    }
     let approved = PointStatus::Approved;
-    store
-        .replace_points(
-            Source::Article,
-            "kw-refund",
-            &[
-                p(Source::Article, "kw-refund", 0, approved, "How do I get a refund for my order?"),
-                p(Source::Article, "kw-refund", 1, approved, "Refunds are paid to the original card"),
-            ],
-        )
-        .await
-        .unwrap();
-    store
-        .replace_points(
-            Source::Article,
-            "kw-track",
-            &[p(Source::Article, "kw-track", 0, approved, "Where is my parcel? Tracking a delivery")],
-        )
-        .await
-        .unwrap();
-    store
-        .replace_points(
-            Source::Resolution,
-            "77",
-            &[p(Source::Resolution, "77", 0, PointStatus::Candidate, "Refunded the duplicate charge")],
-        )
-        .await
-        .unwrap();
+    let refund = ["How do I get a refund for my order?", "Refunds are paid to the original card"];
+    put(store, Source::Article, "kw-refund", approved, &refund).await;
+    put(store, Source::Article, "kw-track", approved, &["Where is my parcel? Tracking a delivery"]).await;
+    put(store, Source::Resolution, "77", PointStatus::Candidate, &["Refunded the duplicate charge"]).await;
     let all = SearchFilter::default();
     let hits = store.keyword_search("refund please; AND -card* \"", 10, all).await.unwrap();
     assert_eq!(hits[0].ref_id, "kw-refund", "{hits:?}");
@@ -278,14 +263,7 @@ async fn keyword_search_follows_the_points(store: &dyn RecordStore) {
     let hits = store.keyword_search("refunded duplicate", 10, resolutions).await.unwrap();
     assert_eq!(hits.iter().map(|h| h.ref_id.as_str()).collect::<Vec<_>>(), ["77"]);
     // Replaced and removed points leave the lexical index with them.
-    store
-        .replace_points(
-            Source::Article,
-            "kw-track",
-            &[p(Source::Article, "kw-track", 0, approved, "Courier")],
-        )
-        .await
-        .unwrap();
+    put(store, Source::Article, "kw-track", approved, &["Courier"]).await;
     assert!(store.keyword_search("parcel", 10, all).await.unwrap().is_empty());
     assert_eq!(store.keyword_search("courier", 10, all).await.unwrap().len(), 1);
     store.remove_points(Source::Article, "kw-refund").await.unwrap();

@@ -9,8 +9,11 @@ keeps every other reason the policy raised and re-applies only the knowledge che
 - about-intent: answer from the best approved knowledge about the predicted intent, handing off
   only when none was retrieved, it scores < 0.6, or another intent's knowledge beats it by > 0.03.
 
+It also counts, among the in-scope tickets handed off, those with one reason alone.
+
     python3 scripts/what_if_knowledge.py out.jsonl [more.jsonl ...]
 """
+from collections import Counter
 import json
 import sys
 
@@ -62,8 +65,19 @@ def replay(rows, about_intent):
     return line
 
 
+def reasons_alone(rows):
+    alone = Counter()
+    for row in rows:
+        decision = row["decision"]
+        codes = {r["code"] for r in decision["reasons"]}
+        if row["truth"] != OUT_OF_SCOPE and decision["outcome"]["kind"] != "answer" and len(codes) == 1:
+            alone[codes.pop()] += 1
+    return ", ".join(f"{code} {n}" for code, n in alone.most_common())
+
+
 for path in sys.argv[1:]:
     rows = [json.loads(line) for line in open(path)]
     print(path)
     print("  current:     ", replay(rows, about_intent=False))
     print("  about-intent:", replay(rows, about_intent=True))
+    print("  in scope, handed off for one reason alone:", reasons_alone(rows))

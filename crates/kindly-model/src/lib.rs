@@ -11,6 +11,6 @@ mod pooling;
 mod worker;
 
 pub use embedder::{ModelError, SentenceEmbedder};
-pub use head::{Head, HeadKind, HeadSpec, Targets, TrainOptions, argmax, similarity_matrix};
+pub use head::{Activation, Head, HeadKind, HeadSpec, Targets, TrainOptions, argmax, similarity_matrix};
 pub use pooling::{Pooling, PoolingConfig};
 pub use worker::{ModelWorker, WorkerSettings};

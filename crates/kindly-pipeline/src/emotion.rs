@@ -40,6 +40,10 @@ pub struct HeadRecord {
     /// Weights file, relative to the heads folder.
     pub file: String,
     pub spec: HeadSpec,
+    /// The labels Kindly reads when the head's outputs are finer than them (GoEmotions' 28
+    /// labels read as Ekman groups). Empty: each output is read as it is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<LabelGroup>,
     pub train_options: TrainOptions,
     /// The files the head was trained and scored on.
     pub data: Vec<DataFile>,
@@ -50,6 +54,68 @@ pub struct HeadRecord {
     /// How the thresholds were chosen.
     pub threshold_rule: String,
     pub scores: HeadScores,
+}
+
+/// A label read from several of a head's outputs: the probability that any of its members
+/// applies, by noisy-OR, `1 − Π(1 − p)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelGroup {
+    pub label: String,
+    pub members: Vec<String>,
+}
+
+/// How a head's outputs become the labels Kindly reads: each label, the noisy-OR of one or more
+/// outputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grouping {
+    labels: Vec<(String, Vec<usize>)>,
+}
+
+impl Grouping {
+    /// `groups` over the head's `outputs`; no groups read every output as it is. A member the
+    /// head does not output, or a group without members, is an error.
+    pub fn new(outputs: &[String], groups: &[LabelGroup]) -> Result<Self, String> {
+        if groups.is_empty() {
+            return Ok(Self {
+                labels: outputs.iter().enumerate().map(|(i, l)| (l.clone(), vec![i])).collect(),
+            });
+        }
+        let labels = groups
+            .iter()
+            .map(|g| {
+                if g.members.is_empty() {
+                    return Err(format!("group {:?} has no members", g.label));
+                }
+                let members = g
+                    .members
+                    .iter()
+                    .map(|m| {
+                        outputs
+                            .iter()
+                            .position(|o| o == m)
+                            .ok_or_else(|| format!("group {:?}: the head has no output {m:?}", g.label))
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok((g.label.clone(), members))
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(Self { labels })
+    }
+
+    pub fn labels(&self) -> impl Iterator<Item = &str> {
+        self.labels.iter().map(|(l, _)| l.as_str())
+    }
+
+    /// Each label's probability from one row of the head's outputs.
+    pub fn apply(&self, outputs: &[f32]) -> Vec<f32> {
+        self.labels
+            .iter()
+            .map(|(_, members)| match members.as_slice() {
+                [only] => outputs[*only],
+                _ => 1.0 - members.iter().map(|&i| 1.0 - outputs[i]).product::<f32>(),
+            })
+            .collect()
+    }
 }
 
 /// A data file read in training or scoring.
@@ -87,7 +153,7 @@ pub struct LabelScore {
 /// The trained emotion heads, ready to score ticket embeddings.
 pub struct EmotionHeads {
     manifest: HeadsManifest,
-    heads: Vec<(Head, Vec<Emotion>)>,
+    heads: Vec<(Head, Grouping, Vec<Emotion>)>,
 }
 
 impl std::fmt::Debug for EmotionHeads {
@@ -116,10 +182,9 @@ impl EmotionHeads {
                 );
                 return Err(err(&path, message));
             }
-            let emotions = record
-                .spec
-                .labels
-                .iter()
+            let grouping = Grouping::new(&record.spec.labels, &record.groups).map_err(|e| err(&path, e))?;
+            let emotions = grouping
+                .labels()
                 .map(|label| {
                     emotion_of(label).ok_or_else(|| err(&path, format!("unknown emotion label {label:?}")))
                 })
@@ -127,7 +192,7 @@ impl EmotionHeads {
             let bytes = std::fs::read(&path).map_err(|e| err(&path, e.to_string()))?;
             let head =
                 Head::from_safetensors(record.spec.clone(), &bytes).map_err(|e| err(&path, e.to_string()))?;
-            heads.push((head, emotions));
+            heads.push((head, grouping, emotions));
         }
         Ok(Self { manifest, heads })
     }
@@ -141,12 +206,13 @@ impl EmotionHeads {
         self.manifest.embedder.dimension
     }
 
-    /// One signal per emotion the heads detect, its intensity the head's probability. The
+    /// One signal per emotion the heads detect, its intensity the head's probability (of any of
+    /// the group's outputs, for a grouped head). The
     /// thresholds are left to the policy. A vector of the wrong width is a wiring bug: it is
     /// logged and yields no signals.
     pub fn score(&self, vector: &[f32]) -> Vec<EmotionSignal> {
         let mut signals = Vec::new();
-        for (head, emotions) in &self.heads {
+        for (head, grouping, emotions) in &self.heads {
             let probabilities = match head.predict(vector) {
                 Ok(rows) if rows.len() == 1 => rows.into_iter().next().unwrap_or_default(),
                 Ok(rows) => {
@@ -162,7 +228,8 @@ impl EmotionHeads {
                     return Vec::new();
                 }
             };
-            signals.extend(emotions.iter().zip(probabilities).map(|(&emotion, intensity)| EmotionSignal {
+            let intensities = grouping.apply(&probabilities);
+            signals.extend(emotions.iter().zip(intensities).map(|(&emotion, intensity)| EmotionSignal {
                 emotion,
                 intensity,
                 threshold: None,
@@ -191,7 +258,9 @@ mod tests {
                 labels: labels.iter().map(|&l| l.into()).collect(),
                 dimension,
                 hidden: 0,
+                activation: kindly_model::Activation::default(),
             },
+            groups: Vec::new(),
             train_options: TrainOptions { epochs: 100, learning_rate: 0.1, ..TrainOptions::default() },
             data: Vec::new(),
             split: "toy".into(),
@@ -250,6 +319,25 @@ mod tests {
         assert!(signals.iter().all(|s| s.threshold.is_none()));
         assert!(signals[0].intensity > 0.5 && signals[1].intensity < 0.5 && signals[2].intensity > 0.5);
         assert!(heads.score(&[1.0, 0.0, 0.0]).is_empty());
+    }
+
+    #[test]
+    fn a_group_reads_the_noisy_or_of_its_members() {
+        let outputs: Vec<String> = ["anger", "annoyance", "joy"].map(String::from).to_vec();
+        let group = |label: &str, members: &[&str]| LabelGroup {
+            label: label.into(),
+            members: members.iter().map(|&m| m.into()).collect(),
+        };
+        let grouping =
+            Grouping::new(&outputs, &[group("anger", &["anger", "annoyance"]), group("joy", &["joy"])])
+                .unwrap();
+        assert_eq!(grouping.labels().collect::<Vec<_>>(), ["anger", "joy"]);
+        let p = grouping.apply(&[0.5, 0.5, 0.2]);
+        assert!((p[0] - 0.75).abs() < 1e-6 && (p[1] - 0.2).abs() < 1e-6, "{p:?}");
+        assert_eq!(Grouping::new(&outputs, &[]).unwrap().apply(&[0.1, 0.2, 0.3]), [0.1, 0.2, 0.3]);
+        let unknown = Grouping::new(&outputs, &[group("fear", &["fear"])]).unwrap_err();
+        assert!(unknown.contains("\"fear\""), "{unknown}");
+        assert!(Grouping::new(&outputs, &[group("fear", &[])]).is_err());
     }
 
     #[test]

@@ -25,7 +25,8 @@ use kindly_core::{Embedder, RecordStore, VectorIndex};
 
 pub use classify::{SensitivityDetector, SensitivityExemplars};
 pub use emotion::{
-    DataFile, EmbedderRecord, EmotionHeads, HeadRecord, HeadScores, HeadsManifest, LabelScore,
+    DataFile, EmbedderRecord, EmotionHeads, Grouping, HeadRecord, HeadScores, HeadsManifest, LabelGroup,
+    LabelScore,
 };
 pub use error::PipelineError;
 pub use follow_up::FollowUp;

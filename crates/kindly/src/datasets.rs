@@ -49,15 +49,17 @@ pub struct Example {
     /// Emotion labels present (GoEmotions: Ekman groups, `neutral`, `disappointment`; Twitter
     /// airline: `negative`); empty when none or not labelled.
     pub emotions: Vec<String>,
+    /// GoEmotions' own labels (27 emotions and `neutral`) behind `emotions`; empty elsewhere.
+    pub raw_emotions: Vec<String>,
 }
 
 impl Example {
     fn intent(text: String, intent: String) -> Self {
-        Self { text, intent: Some(intent), expect: None, emotions: Vec::new() }
+        Self { text, intent: Some(intent), expect: None, emotions: Vec::new(), raw_emotions: Vec::new() }
     }
 
-    fn emotions(text: String, emotions: Vec<String>) -> Self {
-        Self { text, intent: None, expect: None, emotions }
+    fn emotions(text: String, emotions: Vec<String>, raw_emotions: Vec<String>) -> Self {
+        Self { text, intent: None, expect: None, emotions, raw_emotions }
     }
 }
 
@@ -195,29 +197,54 @@ fn hwu64(dir: &Path) -> anyhow::Result<Dataset> {
     })
 }
 
-/// GoEmotions, each example labelled with its Ekman groups (anger, disgust, fear, joy, sadness,
-/// surprise), `neutral`, and `disappointment` (kept apart from sadness: it is what a let-down
-/// customer shows).
-fn goemotions(dir: &Path) -> anyhow::Result<Dataset> {
-    let raw_labels: Vec<String> = read(&dir.join("emotions.txt"))?
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(Into::into)
-        .collect();
-    let ekman: BTreeMap<String, Vec<String>> = serde_json::from_str(&read(&dir.join("ekman_mapping.json"))?)
-        .context("ekman_mapping.json: expected {group: [emotion, ...]}")?;
-    let groups_of = |raw: &str| -> Vec<String> {
-        let mut names: Vec<String> = ekman
-            .iter()
-            .filter(|(_, members)| members.iter().any(|m| m == raw))
-            .map(|(g, _)| g.clone())
+/// GoEmotions' labels and how Kindly groups them: the Ekman groups (anger, disgust, fear, joy,
+/// sadness, surprise), `neutral`, and `disappointment` (also kept apart from sadness: it is what a
+/// let-down customer shows). Groups may share members.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmotionTaxonomy {
+    /// The rows of `emotions.txt`: label ids index it.
+    pub raw_labels: Vec<String>,
+    /// Each group and the raw labels it gathers, Ekman groups first (as in
+    /// `ekman_mapping.json`), then `neutral` and `disappointment`.
+    pub groups: Vec<(String, Vec<String>)>,
+}
+
+impl EmotionTaxonomy {
+    /// Reads `emotions.txt` and `ekman_mapping.json` from a GoEmotions folder.
+    pub fn load(dir: &Path) -> anyhow::Result<Self> {
+        let raw_labels: Vec<String> = read(&dir.join("emotions.txt"))?
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(Into::into)
             .collect();
-        if raw == "neutral" || raw == "disappointment" {
-            names.push(raw.into());
+        let ekman: BTreeMap<String, Vec<String>> =
+            serde_json::from_str(&read(&dir.join("ekman_mapping.json"))?)
+                .context("ekman_mapping.json: expected {group: [emotion, ...]}")?;
+        let mut groups: Vec<(String, Vec<String>)> = ekman.into_iter().collect();
+        for own in ["neutral", "disappointment"] {
+            if raw_labels.iter().any(|l| l == own) {
+                groups.push((own.into(), vec![own.into()]));
+            }
         }
-        names
-    };
+        if let Some((group, unknown)) = groups
+            .iter()
+            .find_map(|(g, members)| members.iter().find(|m| !raw_labels.contains(m)).map(|m| (g, m)))
+        {
+            bail!("ekman_mapping.json: {group} lists {unknown:?}, which emotions.txt does not have");
+        }
+        Ok(Self { raw_labels, groups })
+    }
+
+    /// The groups a raw label belongs to.
+    fn groups_of(&self, raw: &str) -> impl Iterator<Item = &String> {
+        self.groups.iter().filter(move |(_, members)| members.iter().any(|m| m == raw)).map(|(g, _)| g)
+    }
+}
+
+/// GoEmotions, each example labelled with its groups (see [`EmotionTaxonomy`]) and its raw labels.
+fn goemotions(dir: &Path) -> anyhow::Result<Dataset> {
+    let taxonomy = EmotionTaxonomy::load(dir)?;
     let split = |name: &str| -> anyhow::Result<Vec<Example>> {
         read(&dir.join(name))?
             .lines()
@@ -231,19 +258,22 @@ fn goemotions(dir: &Path) -> anyhow::Result<Dataset> {
                 let (Some(ids), Some(text)) = (ids, text) else {
                     bail!("{}: expected 3 tab-separated fields", at())
                 };
-                let mut emotions = Vec::new();
+                let (mut emotions, mut raw_emotions) = (Vec::new(), Vec::new());
                 for id in ids.split(',') {
                     let raw = id
                         .trim()
                         .parse::<usize>()
                         .ok()
-                        .and_then(|i| raw_labels.get(i))
+                        .and_then(|i| taxonomy.raw_labels.get(i))
                         .with_context(|| format!("{}: unknown label id {id:?}", at()))?;
-                    emotions.extend(groups_of(raw));
+                    emotions.extend(taxonomy.groups_of(raw).cloned());
+                    raw_emotions.push(raw.clone());
                 }
                 emotions.sort();
                 emotions.dedup();
-                Ok(Example::emotions(text.to_owned(), emotions))
+                raw_emotions.sort();
+                raw_emotions.dedup();
+                Ok(Example::emotions(text.to_owned(), emotions, raw_emotions))
             })
             .collect()
     };
@@ -278,6 +308,7 @@ fn twitter_airline(path: &Path) -> anyhow::Result<Dataset> {
             Ok(Example::emotions(
                 row[text].to_owned(),
                 if negative { vec!["negative".into()] } else { Vec::new() },
+                Vec::new(),
             ))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -308,7 +339,13 @@ fn generic_jsonl(path: &Path) -> anyhow::Result<Dataset> {
         .filter(|(_, line)| !line.trim().is_empty())
         .map(|(i, line)| {
             let row: GenericRow = serde_json::from_str(line).with_context(|| format!("line {}", i + 1))?;
-            Ok(Example { text: row.text, intent: row.intent, expect: row.expect, emotions: Vec::new() })
+            Ok(Example {
+                text: row.text,
+                intent: row.intent,
+                expect: row.expect,
+                emotions: Vec::new(),
+                raw_emotions: Vec::new(),
+            })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(Dataset {
@@ -394,6 +431,18 @@ mod tests {
         assert_eq!(d.train[1].text, "meh, \"fine\"");
         assert_eq!(d.train[1].emotions, ["neutral"]);
         assert_eq!(d.validation[0].emotions, ["disappointment", "sadness"]);
+        assert_eq!(d.train[0].raw_emotions, ["anger", "annoyance"]);
+        let taxonomy = EmotionTaxonomy::load(dir.path()).unwrap();
+        assert_eq!(taxonomy.raw_labels.len(), 5);
+        let names: Vec<&str> = taxonomy.groups.iter().map(|(g, _)| g.as_str()).collect();
+        assert_eq!(names, ["anger", "sadness", "neutral", "disappointment"]);
+        write(dir.path(), "ekman_mapping.json", r#"{"anger": ["anger", "rage"]}"#);
+        assert!(format!("{:#}", load(dir.path()).unwrap_err()).contains("\"rage\""));
+        write(
+            dir.path(),
+            "ekman_mapping.json",
+            r#"{"anger": ["anger", "annoyance"], "sadness": ["sadness", "disappointment"]}"#,
+        );
         assert_eq!(d.test[0].emotions, ["sadness"]);
         write(dir.path(), "test.tsv", "so sad\t9\tid4\n");
         assert!(format!("{:#}", load(dir.path()).unwrap_err()).contains("test.tsv line 1: unknown label id"));

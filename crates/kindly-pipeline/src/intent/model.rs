@@ -55,6 +55,8 @@ impl IntentModel {
             labels: record.labels.clone(),
             dimension: record.dimension,
             hidden: record.hidden,
+            // The intent trainer always uses the default.
+            activation: Default::default(),
         };
         let head = Head::from_safetensors(spec, &record.weights)
             .map_err(|e| PipelineError::Model(format!("intent model v{}: {e}", record.version)))?;

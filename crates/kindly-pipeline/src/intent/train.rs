@@ -90,8 +90,13 @@ pub fn train(
     }
     let index: BTreeMap<&str, u32> = labels.iter().enumerate().map(|(i, l)| (l.as_str(), i as u32)).collect();
     let classes: Vec<u32> = examples.iter().map(|e| index[e.intent.as_str()]).collect();
-    let spec =
-        HeadSpec { kind: HeadKind::SingleLabel, labels: labels.clone(), dimension, hidden: settings.hidden };
+    let spec = HeadSpec {
+        kind: HeadKind::SingleLabel,
+        labels: labels.clone(),
+        dimension,
+        hidden: settings.hidden,
+        activation: Default::default(),
+    };
     let shell = |head_weight: f32| IntentModelRecord {
         version: 0,
         trained_at: Utc::now(),

@@ -348,6 +348,13 @@ mod tests {
     }
 
     #[test]
+    fn a_spec_stored_without_an_activation_reads_as_gelu() {
+        let stored = r#"{"kind": "multi_label", "labels": ["a"], "dimension": 4, "hidden": 8}"#;
+        let spec: HeadSpec = serde_json::from_str(stored).unwrap();
+        assert_eq!(spec.activation, Activation::Gelu);
+    }
+
+    #[test]
     fn training_is_deterministic() {
         let (x, y) = toy();
         let train = || {

@@ -23,7 +23,7 @@ use kindly_pipeline::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::datasets::{self, EmotionTaxonomy, Example, TWITTER_SPLIT_SEED};
+use crate::datasets::{self, Dataset, EmotionTaxonomy, Example, TWITTER_SPLIT_SEED};
 
 #[derive(Debug, clap::Args)]
 pub struct TrainHeadsArgs {
@@ -96,15 +96,51 @@ pub fn run(model_dir: &Path, args: &TrainHeadsArgs) -> anyhow::Result<()> {
     });
     let embedded_in = started.elapsed();
 
+    let (emotion_record, emotion) =
+        emotion_head(args, &goemotions_dir, &go, [go_train, go_dev, go_test], dimension)?;
+    let (negativity_record, negativity) = negativity_head(&tweets, &twitter, [tw_train, tw_test], dimension)?;
+
+    let manifest = HeadsManifest {
+        embedder: EmbedderRecord { name: embedder.id().into(), sha256: embedder_sha256, dimension },
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        trained_at: Utc::now(),
+        heads: vec![emotion_record, negativity_record],
+    };
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let write = |name: &str, bytes: &[u8]| {
+        let path = args.out.join(name);
+        std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))
+    };
+    write("emotion.safetensors", &emotion.to_safetensors()?)?;
+    write("negativity.safetensors", &negativity.to_safetensors()?)?;
+    write("manifest.json", format!("{}\n", serde_json::to_string_pretty(&manifest)?).as_bytes())?;
+    print_scores(&manifest)?;
+    println!(
+        "\nwrote {} in {} (embedding {})",
+        args.out.display(),
+        minutes(started.elapsed()),
+        minutes(embedded_in)
+    );
+    Ok(())
+}
+
+/// The GoEmotions head, trained on `train` and read by group; thresholds on dev, scores on test.
+fn emotion_head(
+    args: &TrainHeadsArgs,
+    dir: &Path,
+    go: &Dataset,
+    [go_train, go_dev, go_test]: [&[f32]; 3],
+    dimension: usize,
+) -> anyhow::Result<(HeadRecord, Head)> {
     eprintln!("training the emotion head on {} GoEmotions texts", go.train.len());
-    let taxonomy = EmotionTaxonomy::load(&goemotions_dir)?;
+    let taxonomy = EmotionTaxonomy::load(dir)?;
     let groups: Vec<LabelGroup> = EMOTION_LABELS
         .iter()
         .map(|&label| {
             let members = taxonomy.groups.iter().find(|(g, _)| g == label).map(|(_, m)| m.clone());
             members
                 .map(|members| LabelGroup { label: label.into(), members })
-                .with_context(|| format!("{}: GoEmotions has no group {label}", goemotions_dir.display()))
+                .with_context(|| format!("{}: GoEmotions has no group {label}", dir.display()))
         })
         .collect::<anyhow::Result<_>>()?;
     let spec = HeadSpec {
@@ -147,7 +183,7 @@ pub fn run(model_dir: &Path, args: &TrainHeadsArgs) -> anyhow::Result<()> {
             ("ekman_mapping.json", EKMAN),
         ]
         .iter()
-        .map(|(name, rows)| data_file(&goemotions_dir.join(name), *rows))
+        .map(|(name, rows)| data_file(&dir.join(name), *rows))
         .collect::<anyhow::Result<_>>()?,
         split: "GoEmotions' own train/dev/test".into(),
         thresholds: group_labels.iter().cloned().zip(thresholds.iter().copied()).collect(),
@@ -162,8 +198,17 @@ pub fn run(model_dir: &Path, args: &TrainHeadsArgs) -> anyhow::Result<()> {
             labels,
         },
     };
-    let emotion_weights = emotion.to_safetensors()?;
+    Ok((emotion_record, emotion))
+}
 
+/// The Twitter airline negativity head: trained on the 80% split, its threshold from
+/// cross-validation there, scored on the other 20%.
+fn negativity_head(
+    tweets: &Path,
+    twitter: &Dataset,
+    [tw_train, tw_test]: [&[f32]; 2],
+    dimension: usize,
+) -> anyhow::Result<(HeadRecord, Head)> {
     eprintln!(
         "training the negativity head on {} tweets ({FOLDS}-fold CV for its threshold)",
         twitter.train.len()
@@ -189,7 +234,7 @@ pub fn run(model_dir: &Path, args: &TrainHeadsArgs) -> anyhow::Result<()> {
         spec,
         groups: Vec::new(),
         train_options: options,
-        data: vec![data_file(&tweets, twitter.train.len() + twitter.test.len())?],
+        data: vec![data_file(tweets, twitter.train.len() + twitter.test.len())?],
         split: format!(
             "no official split: rows shuffled with StdRng::seed_from_u64({TWITTER_SPLIT_SEED}), first 80% train, last 20% test"
         ),
@@ -207,29 +252,7 @@ pub fn run(model_dir: &Path, args: &TrainHeadsArgs) -> anyhow::Result<()> {
             ],
         },
     };
-
-    let manifest = HeadsManifest {
-        embedder: EmbedderRecord { name: embedder.id().into(), sha256: embedder_sha256, dimension },
-        command: std::env::args().collect::<Vec<_>>().join(" "),
-        trained_at: Utc::now(),
-        heads: vec![emotion_record, negativity_record],
-    };
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    let write = |name: &str, bytes: &[u8]| {
-        let path = args.out.join(name);
-        std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))
-    };
-    write("emotion.safetensors", &emotion_weights)?;
-    write("negativity.safetensors", &negativity.to_safetensors()?)?;
-    write("manifest.json", format!("{}\n", serde_json::to_string_pretty(&manifest)?).as_bytes())?;
-    print_scores(&manifest)?;
-    println!(
-        "\nwrote {} in {} (embedding {})",
-        args.out.display(),
-        minutes(started.elapsed()),
-        minutes(embedded_in)
-    );
-    Ok(())
+    Ok((negativity_record, negativity))
 }
 
 /// The sha256 of the embedder's weights, checked against `<model dir>.sha256` when present.

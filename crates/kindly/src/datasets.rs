@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use kindly_pipeline::LabelGroup;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -206,7 +207,7 @@ pub struct EmotionTaxonomy {
     pub raw_labels: Vec<String>,
     /// Each group and the raw labels it gathers, Ekman groups first (as in
     /// `ekman_mapping.json`), then `neutral` and `disappointment`.
-    pub groups: Vec<(String, Vec<String>)>,
+    pub groups: Vec<LabelGroup>,
 }
 
 impl EmotionTaxonomy {
@@ -221,15 +222,16 @@ impl EmotionTaxonomy {
         let ekman: BTreeMap<String, Vec<String>> =
             serde_json::from_str(&read(&dir.join("ekman_mapping.json"))?)
                 .context("ekman_mapping.json: expected {group: [emotion, ...]}")?;
-        let mut groups: Vec<(String, Vec<String>)> = ekman.into_iter().collect();
+        let mut groups: Vec<LabelGroup> =
+            ekman.into_iter().map(|(label, members)| LabelGroup { label, members }).collect();
         for own in ["neutral", "disappointment"] {
             if raw_labels.iter().any(|l| l == own) {
-                groups.push((own.into(), vec![own.into()]));
+                groups.push(LabelGroup { label: own.into(), members: vec![own.into()] });
             }
         }
         if let Some((group, unknown)) = groups
             .iter()
-            .find_map(|(g, members)| members.iter().find(|m| !raw_labels.contains(m)).map(|m| (g, m)))
+            .find_map(|g| g.members.iter().find(|m| !raw_labels.contains(m)).map(|m| (&g.label, m)))
         {
             bail!("ekman_mapping.json: {group} lists {unknown:?}, which emotions.txt does not have");
         }
@@ -238,7 +240,7 @@ impl EmotionTaxonomy {
 
     /// The groups a raw label belongs to.
     fn groups_of(&self, raw: &str) -> impl Iterator<Item = &String> {
-        self.groups.iter().filter(move |(_, members)| members.iter().any(|m| m == raw)).map(|(g, _)| g)
+        self.groups.iter().filter(move |g| g.members.iter().any(|m| m == raw)).map(|g| &g.label)
     }
 }
 
@@ -434,7 +436,7 @@ mod tests {
         assert_eq!(d.train[0].raw_emotions, ["anger", "annoyance"]);
         let taxonomy = EmotionTaxonomy::load(dir.path()).unwrap();
         assert_eq!(taxonomy.raw_labels.len(), 5);
-        let names: Vec<&str> = taxonomy.groups.iter().map(|(g, _)| g.as_str()).collect();
+        let names: Vec<&str> = taxonomy.groups.iter().map(|g| g.label.as_str()).collect();
         assert_eq!(names, ["anger", "sadness", "neutral", "disappointment"]);
         write(dir.path(), "ekman_mapping.json", r#"{"anger": ["anger", "rage"]}"#);
         assert!(format!("{:#}", load(dir.path()).unwrap_err()).contains("\"rage\""));

@@ -137,10 +137,8 @@ fn emotion_head(
     let groups: Vec<LabelGroup> = EMOTION_LABELS
         .iter()
         .map(|&label| {
-            let members = taxonomy.groups.iter().find(|(g, _)| g == label).map(|(_, m)| m.clone());
-            members
-                .map(|members| LabelGroup { label: label.into(), members })
-                .with_context(|| format!("{}: GoEmotions has no group {label}", dir.display()))
+            let group = taxonomy.groups.iter().find(|g| g.label == label).cloned();
+            group.with_context(|| format!("{}: GoEmotions has no group {label}", dir.display()))
         })
         .collect::<anyhow::Result<_>>()?;
     let spec = HeadSpec {
@@ -157,7 +155,7 @@ fn emotion_head(
     let grouped = |inputs: &[f32]| -> anyhow::Result<Vec<Vec<f32>>> {
         Ok(emotion.predict(inputs)?.iter().map(|row| grouping.apply(row)).collect())
     };
-    let group_labels: Vec<String> = EMOTION_LABELS.map(String::from).to_vec();
+    let group_labels: Vec<String> = groups.iter().map(|g| g.label.clone()).collect();
     let dev = Labelled::new(grouped(go_dev)?, &go.validation, &group_labels);
     let (thresholds, dev_f1): (Vec<f32>, Vec<f32>) =
         (0..group_labels.len()).map(|l| best_threshold(&dev.column(l))).unzip();

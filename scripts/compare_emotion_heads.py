@@ -1,0 +1,66 @@
+"""Exploration, not product code: do two emotion-head folders mean the same by "strong"?
+
+For each folder (e.g. the committed `models/heads` and an older copy from `git show`), prints how
+many GoEmotions dev texts the policy's defaults flag and how precise those flags are: anger,
+sadness, fear and disappointment at `pipeline.strong_emotions` 0.7, and "any negative group
+>= 0.3", the support strong negativity needs (`kindly_core::emotion::NEGATIVITY_SUPPORT`).
+Reads the embeddings `kindly train-heads --embedding-cache target/embedding-cache` cached and
+each folder's manifest and safetensors (groups read by noisy-OR). Needs numpy only:
+
+    python3 scripts/compare_emotion_heads.py target/embedding-cache/<sha>.f32 OLD_DIR models/heads
+"""
+import json
+import struct
+import sys
+
+import numpy as np
+
+DATA = "../shared/data/goemotions/"
+TRAIN_ROWS = 43410
+NEGATIVE = ["anger", "sadness", "fear", "disappointment", "disgust"]
+
+
+def load_head(folder, name="emotion.safetensors"):
+    record = [h for h in json.load(open(f"{folder}/manifest.json"))["heads"] if h["file"] == name][0]
+    raw = open(f"{folder}/{name}", "rb").read()
+    size = struct.unpack("<Q", raw[:8])[0]
+    header, data = json.loads(raw[8:8 + size]), raw[8 + size:]
+    t = {k: np.frombuffer(data[v["data_offsets"][0]:v["data_offsets"][1]], dtype="<f4").reshape(v["shape"])
+         for k, v in header.items() if k != "__metadata__"}
+    labels = record["spec"]["labels"]
+    groups = record.get("groups") or [{"label": l, "members": [l]} for l in labels]
+    relu = record["spec"].get("activation", "gelu") == "relu"
+
+    def score(x):
+        h = x @ t["hidden.weight"].T + t["hidden.bias"]
+        h = np.maximum(h, 0) if relu else 0.5 * h * (1 + np.tanh(np.sqrt(2 / np.pi) * (h + 0.044715 * h ** 3)))
+        p = 1 / (1 + np.exp(-(h @ t["output.weight"].T + t["output.bias"])))
+        return {g["label"]: 1 - np.prod(1 - p[:, [labels.index(m) for m in g["members"]]], 1) for g in groups}
+    return score
+
+
+def main():
+    names = open(DATA + "emotions.txt").read().split()
+    ekman = json.load(open(DATA + "ekman_mapping.json"))
+    dev = [[names[int(i)] for i in line.rstrip("\n").rsplit("\t", 2)[1].split(",")]
+           for line in open(DATA + "dev.tsv", encoding="utf-8") if line.strip()]
+    x = np.fromfile(sys.argv[1], dtype="<f4").reshape(-1, 384)[TRAIN_ROWS:TRAIN_ROWS + len(dev)]
+
+    def truth(group):
+        members = ekman.get(group, []) + ([group] if group == "disappointment" else [])
+        return np.array([any(label in members for label in row) for row in dev])
+    any_negative = np.any([truth(g) for g in NEGATIVE], 0)
+    for folder in sys.argv[2:]:
+        s = load_head(folder)(x)
+        parts = []
+        for e in ["anger", "sadness", "fear", "disappointment"]:
+            flagged = s[e] >= 0.7
+            precision = f"{truth(e)[flagged].mean():.3f}" if flagged.any() else "-"
+            parts.append(f"{e} >= 0.7: {flagged.sum()} flagged, precision {precision}")
+        support = np.max([s[g] for g in NEGATIVE], 0) >= 0.3
+        parts.append(f"any negative >= 0.3: {support.sum()} flagged, precision {any_negative[support].mean():.3f}")
+        print(f"{folder}:\n  " + "\n  ".join(parts))
+
+
+if __name__ == "__main__":
+    main()

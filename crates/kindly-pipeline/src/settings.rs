@@ -92,6 +92,9 @@ impl PipelineSettings {
                 return Err(format!("{name} must be between 0 and 1, got {v}"));
             }
         }
+        if let Some(w) = i.head_weight_candidates.iter().find(|w| !(0.0..=1.0).contains(*w)) {
+            return Err(format!("pipeline.intent.head_weight_candidates must be between 0 and 1, got {w}"));
+        }
         if i.folds < 2 || i.head.epochs == 0 || i.head.batch_size == 0 {
             return Err(
                 "pipeline.intent.folds must be at least 2, and head.epochs and head.batch_size at least 1"

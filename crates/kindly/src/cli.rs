@@ -172,9 +172,10 @@ async fn train_intent_model(kindly: &Kindly) -> anyhow::Result<()> {
     let r = model.record();
     match version {
         Some(v) => eprintln!(
-            "intent model v{v}: {} examples, {} intents; held-out accuracy {:.1}%, answered {:.1}% at precision {:.1}% (target {:.0}%)",
+            "intent model v{v}: {} examples, {} intents, head weight {}; held-out accuracy {:.1}%, answered {:.1}% at precision {:.1}% (target {:.0}%)",
             r.examples,
             r.labels.len(),
+            r.head_weight,
             100.0 * r.scores.accuracy,
             100.0 * r.scores.coverage,
             100.0 * r.scores.precision,

@@ -310,6 +310,11 @@ async fn intents(kindly: &Kindly, dataset: &Dataset, args: &EvalArgs) -> anyhow:
                 1.0 / outcomes.len() as f64;
         }
     }
+    // The blend weight training chose on the held-out folds.
+    m.insert(
+        "intent_head_weight".into(),
+        kindly.pipeline.intent_models().current().record().head_weight as f64,
+    );
     m.insert("seconds_per_ticket".into(), seconds);
     Ok(report(kindly, dataset, "intent", outcomes.len(), train_examples, m, Vec::new()))
 }

@@ -117,9 +117,22 @@ impl IntentModel {
         }))
     }
 
-    /// The blend, given the head's probabilities (`None` without a head).
+    /// The blend at the version's head weight, given the head's probabilities (`None`
+    /// without a head).
     pub(crate) fn blend(
         &self,
+        head: Option<&[f32]>,
+        neighbours: &[(String, f32)],
+        temperature: f32,
+        vote_only_threshold: f32,
+    ) -> Option<IntentPrediction> {
+        self.blend_weighted(self.record.head_weight, head, neighbours, temperature, vote_only_threshold)
+    }
+
+    /// The blend at another head weight (training tries several on held-out folds).
+    pub(crate) fn blend_weighted(
+        &self,
+        head_weight: f32,
         head: Option<&[f32]>,
         neighbours: &[(String, f32)],
         temperature: f32,
@@ -134,7 +147,7 @@ impl IntentModel {
             .is_some_and(|(winner, _)| !self.record.labels.iter().any(|l| l == winner));
         let head = head.filter(|_| !unknown_to_head);
         let (head_weight, vote_weight) = match (head.is_some(), vote.is_empty()) {
-            (true, false) => (self.record.head_weight, 1.0 - self.record.head_weight),
+            (true, false) => (head_weight, 1.0 - head_weight),
             (true, true) => (1.0, 0.0),
             (false, _) => (0.0, 1.0),
         };

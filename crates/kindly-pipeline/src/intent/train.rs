@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use kindly_core::calibration::{self, Prediction};
+use kindly_core::calibration::{self, IntentThresholds, Prediction};
 use kindly_core::{IntentModelRecord, ValidationScores};
 use kindly_model::{Head, HeadKind, HeadSpec, Targets, TrainOptions, similarity_matrix};
 use serde::{Deserialize, Serialize};
@@ -33,8 +33,13 @@ pub struct IntentTraining {
     pub min_support: usize,
     /// No calibrated threshold goes below this.
     pub threshold_floor: f32,
-    /// Weight of the head against the neighbour vote (0–1).
+    /// Weight of the head against the neighbour vote (0–1), preferred on ties.
     pub head_weight: f32,
+    /// Other weights tried on the held-out folds. One is kept instead of `head_weight` when
+    /// its calibrated thresholds answer more held-out examples at no lower precision: the
+    /// vote helps where intents are phrased in few ways (BANKING77), the head where
+    /// out-of-scope questions sit near known ones (CLINC150).
+    pub head_weight_candidates: Vec<f32>,
     /// Width of the head's hidden layer (0: a linear head).
     pub hidden: usize,
     pub head: TrainOptions,
@@ -54,6 +59,7 @@ impl Default for IntentTraining {
             min_support: 20,
             threshold_floor: 0.3,
             head_weight: 0.5,
+            head_weight_candidates: vec![0.3, 0.7, 0.85, 1.0],
             hidden: 0,
             head: TrainOptions::default(),
             debounce_seconds: 10,
@@ -110,9 +116,12 @@ pub fn train(
         weights: Vec::new(),
     };
 
-    // Held-out predictions, fold by fold, with the same blend triage uses.
+    // Held-out predictions, fold by fold, with the same blend triage uses, once per weight.
+    let weights: Vec<f32> = std::iter::once(settings.head_weight)
+        .chain(settings.head_weight_candidates.iter().copied().filter(|w| *w != settings.head_weight))
+        .collect();
     let folds = stratified_folds(&classes, settings.folds.max(2));
-    let mut held_out: Vec<Option<Prediction>> = vec![None; examples.len()];
+    let mut held_out: Vec<Vec<Option<Prediction>>> = vec![vec![None; examples.len()]; weights.len()];
     for fold in 0..settings.folds.max(2) {
         let (test, fit): (Vec<usize>, Vec<usize>) = (0..examples.len()).partition(|&i| folds[i] == fold);
         if test.is_empty() || fit.is_empty() {
@@ -132,42 +141,94 @@ pub fn train(
                 .into_iter()
                 .map(|j| (examples[fit[j]].intent.clone(), sims[j]))
                 .collect();
-            // The threshold blend() attaches is unused here: calibration reads the confidence.
-            held_out[i] =
-                fold_model.blend(Some(&probabilities[row]), &nearest, temperature, 1.0).map(|p| Prediction {
-                    correct: p.intent == examples[i].intent,
-                    intent: p.intent,
-                    confidence: p.confidence,
-                });
+            for (weight, predictions) in weights.iter().zip(held_out.iter_mut()) {
+                // The threshold blend() attaches is unused here: calibration reads the confidence.
+                predictions[i] = fold_model
+                    .blend_weighted(*weight, Some(&probabilities[row]), &nearest, temperature, 1.0)
+                    .map(|p| Prediction {
+                        correct: p.intent == examples[i].intent,
+                        intent: p.intent,
+                        confidence: p.confidence,
+                    });
+            }
         }
     }
-    let predictions: Vec<Prediction> = held_out.iter().flatten().cloned().collect();
-    let thresholds = calibration::calibrate(
-        &predictions,
-        settings.target_precision,
-        settings.min_support,
-        settings.threshold_floor,
-        fallback_threshold,
-    );
-    let (coverage, precision) = calibration::coverage_and_precision(
-        held_out.iter().map(|p| (p.as_ref(), p.as_ref().map_or(1.0, |p| thresholds.for_intent(&p.intent).0))),
-    );
+    let mut calibrated = weights
+        .iter()
+        .zip(held_out)
+        .map(|(&head_weight, held_out)| Calibrated::new(head_weight, held_out, settings, fallback_threshold));
+    let preferred = calibrated
+        .next()
+        .unwrap_or_else(|| Calibrated::new(settings.head_weight, Vec::new(), settings, fallback_threshold));
+    let chosen = choose_weight(preferred, calibrated, settings.target_precision);
     let truth: Vec<&str> = examples.iter().map(|e| e.intent.as_str()).collect();
     let predicted: Vec<Option<&str>> =
-        held_out.iter().map(|p| p.as_ref().map(|p| p.intent.as_str())).collect();
+        chosen.held_out.iter().map(|p| p.as_ref().map(|p| p.intent.as_str())).collect();
     let scores = ValidationScores {
         folds: settings.folds.max(2),
         accuracy: accuracy(&truth, &predicted),
         macro_f1: macro_f1(&truth, &predicted),
-        coverage,
-        precision,
+        coverage: chosen.coverage,
+        precision: chosen.precision,
     };
 
     let all_x: Vec<f32> = examples.iter().flat_map(|e| e.vector.iter().copied()).collect();
     let head = Head::train(spec, &all_x, Targets::Classes(&classes), &settings.head).map_err(model)?;
     let weights = head.to_safetensors().map_err(model)?;
-    let record = IntentModelRecord { thresholds, scores, weights, ..shell(settings.head_weight) };
+    let record =
+        IntentModelRecord { thresholds: chosen.thresholds, scores, weights, ..shell(chosen.head_weight) };
     Ok(Some(IntentModel::with_head(record, head)))
+}
+
+/// The held-out predictions of one blend weight, and the thresholds calibrated on them.
+struct Calibrated {
+    head_weight: f32,
+    held_out: Vec<Option<Prediction>>,
+    thresholds: IntentThresholds,
+    /// Share of held-out examples answered at those thresholds, and how often rightly.
+    coverage: f32,
+    precision: f32,
+}
+
+impl Calibrated {
+    fn new(
+        head_weight: f32,
+        held_out: Vec<Option<Prediction>>,
+        settings: &IntentTraining,
+        fallback_threshold: f32,
+    ) -> Self {
+        let predictions: Vec<Prediction> = held_out.iter().flatten().cloned().collect();
+        let thresholds = calibration::calibrate(
+            &predictions,
+            settings.target_precision,
+            settings.min_support,
+            settings.threshold_floor,
+            fallback_threshold,
+        );
+        let (coverage, precision) = calibration::coverage_and_precision(
+            held_out
+                .iter()
+                .map(|p| (p.as_ref(), p.as_ref().map_or(1.0, |p| thresholds.for_intent(&p.intent).0))),
+        );
+        Self { head_weight, held_out, thresholds, coverage, precision }
+    }
+}
+
+/// The preferred weight unless another answers strictly more held-out examples at a precision
+/// no lower than the target, or than the preferred weight reached.
+fn choose_weight(
+    preferred: Calibrated,
+    others: impl Iterator<Item = Calibrated>,
+    target_precision: f32,
+) -> Calibrated {
+    let floor = target_precision.min(preferred.precision);
+    let mut chosen = preferred;
+    for candidate in others {
+        if candidate.precision >= floor && candidate.coverage > chosen.coverage {
+            chosen = candidate;
+        }
+    }
+    chosen
 }
 
 fn model(e: kindly_model::ModelError) -> PipelineError {
@@ -258,6 +319,63 @@ mod tests {
         assert_eq!(r.thresholds.per_intent.len(), 3, "50 examples each is enough support");
         let p = model.predict(&[1.0, 0.0, 0.0, 0.0, 0.0, 0.0], &[], 0.05, 0.9).unwrap().unwrap();
         assert_eq!(p.intent, "refund");
+    }
+
+    fn calibrated(head_weight: f32, coverage: f32, precision: f32) -> Calibrated {
+        Calibrated {
+            head_weight,
+            held_out: Vec::new(),
+            thresholds: IntentThresholds::uncalibrated(0.98, 0.5),
+            coverage,
+            precision,
+        }
+    }
+
+    #[test]
+    fn another_weight_is_kept_only_when_it_answers_more_as_precisely() {
+        let chosen = |preferred, others: Vec<Calibrated>| {
+            choose_weight(preferred, others.into_iter(), 0.98).head_weight
+        };
+        // more answers at the target precision
+        assert_eq!(
+            chosen(
+                calibrated(0.5, 0.80, 0.985),
+                vec![calibrated(0.7, 0.82, 0.981), calibrated(1.0, 0.81, 0.99)]
+            ),
+            0.7
+        );
+        // more answers below the target: not kept; a tie keeps the preferred weight
+        assert_eq!(
+            chosen(
+                calibrated(0.5, 0.80, 0.985),
+                vec![calibrated(0.7, 0.90, 0.97), calibrated(1.0, 0.80, 0.99)]
+            ),
+            0.5
+        );
+        // when even the preferred weight misses the target, another must do at least as well
+        assert_eq!(
+            chosen(
+                calibrated(0.5, 0.40, 0.95),
+                vec![calibrated(0.3, 0.45, 0.94), calibrated(1.0, 0.42, 0.96)]
+            ),
+            1.0
+        );
+    }
+
+    #[test]
+    fn the_chosen_weight_is_a_candidate_and_scores_its_own_predictions() {
+        let settings = IntentTraining { head_weight_candidates: vec![0.0, 1.0], ..IntentTraining::default() };
+        let model = train(&examples(), &settings, 5, 0.05, 0.5).unwrap().unwrap();
+        let r = model.record();
+        assert!([0.5, 0.0, 1.0].contains(&r.head_weight), "{}", r.head_weight);
+        assert!(r.scores.coverage > 0.9 && r.scores.precision >= 0.98, "{:?}", r.scores);
+        // no candidates: the configured weight
+        let fixed = IntentTraining {
+            head_weight: 0.8,
+            head_weight_candidates: Vec::new(),
+            ..IntentTraining::default()
+        };
+        assert_eq!(train(&examples(), &fixed, 5, 0.05, 0.5).unwrap().unwrap().record().head_weight, 0.8);
     }
 
     #[test]

@@ -21,6 +21,9 @@ use crate::ticket::TicketId;
 pub struct PolicySettings {
     /// Minimum intent confidence to answer until the intent model has calibrated thresholds
     /// (and for intents with too few examples when there is too little data to calibrate).
+    /// 0.6 was chosen on a replay stream drawn from BANKING77's training split
+    /// (`scripts/banking77_validation_stream.py`): it answered the most in the last window while
+    /// every later window stayed above 95% precision.
     pub min_intent_confidence: f32,
     /// Minimum cosine similarity between the ticket and approved knowledge to answer.
     pub min_knowledge_score: f32,
@@ -39,7 +42,7 @@ pub struct PolicySettings {
 impl Default for PolicySettings {
     fn default() -> Self {
         Self {
-            min_intent_confidence: 0.5,
+            min_intent_confidence: 0.6,
             min_knowledge_score: 0.6,
             min_margin: 0.03,
             repeat_contact_count: 2,

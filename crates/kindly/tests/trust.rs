@@ -72,7 +72,7 @@ async fn shadow_mode_sends_nothing_and_measures_would_be_answers() {
 }
 
 /// Two questions in two sentences go to a person; a question with its context in one sentence
-/// does not (the clause split used to read "charged twice" and "get a refund" as two).
+/// does not (the clause split used to read "charged twice" and "my money back" as two).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_questions_are_told_apart_by_sentence() {
     let app = TestApp::spawn().await;
@@ -82,7 +82,7 @@ async fn several_questions_are_told_apart_by_sentence() {
     let found = &t["decision"]["evidence"]["complexity"]["distinct_intents"];
     assert_eq!(found, &json!(["double_charge", "reset_password"]), "{t:#}");
 
-    let one = "I was charged twice for my order, how do I get a refund?";
+    let one = "I was charged twice for the same order, can I get my money back?";
     let t = app.decided(&app.submit("t-one-question", "c-q2", one).await).await;
     assert!(!reason_codes(&t).contains(&"multiple_questions".to_owned()), "{t:#}");
     assert_eq!(t["status"], "answered", "{t:#}");

@@ -36,7 +36,8 @@ pub struct IntentTraining {
     /// Weight of the head against the neighbour vote (0–1), preferred on ties.
     pub head_weight: f32,
     /// Other weights tried on the held-out folds. One is kept instead of `head_weight` when
-    /// its calibrated thresholds answer more held-out examples at no lower precision: the
+    /// its calibrated thresholds answer more held-out examples at no lower precision, and it
+    /// names the intent right at least as often (handoffs show agents the intent too): the
     /// vote helps where intents are phrased in few ways (BANKING77), the head where
     /// out-of-scope questions sit near known ones (CLINC150).
     pub head_weight_candidates: Vec<f32>,
@@ -188,6 +189,8 @@ struct Calibrated {
     /// Share of held-out examples answered at those thresholds, and how often rightly.
     coverage: f32,
     precision: f32,
+    /// Share of held-out examples whose predicted intent is right, answered or not.
+    accuracy: f32,
 }
 
 impl Calibrated {
@@ -210,21 +213,27 @@ impl Calibrated {
                 .iter()
                 .map(|p| (p.as_ref(), p.as_ref().map_or(1.0, |p| thresholds.for_intent(&p.intent).0))),
         );
-        Self { head_weight, held_out, thresholds, coverage, precision }
+        let right = held_out.iter().flatten().filter(|p| p.correct).count();
+        let accuracy = if held_out.is_empty() { 0.0 } else { right as f32 / held_out.len() as f32 };
+        Self { head_weight, held_out, thresholds, coverage, precision, accuracy }
     }
 }
 
 /// The preferred weight unless another answers strictly more held-out examples at a precision
-/// no lower than the target, or than the preferred weight reached.
+/// no lower than the target (or than the preferred weight reached), with no lower accuracy.
 fn choose_weight(
     preferred: Calibrated,
     others: impl Iterator<Item = Calibrated>,
     target_precision: f32,
 ) -> Calibrated {
     let floor = target_precision.min(preferred.precision);
+    let preferred_accuracy = preferred.accuracy;
     let mut chosen = preferred;
     for candidate in others {
-        if candidate.precision >= floor && candidate.coverage > chosen.coverage {
+        if candidate.precision >= floor
+            && candidate.accuracy >= preferred_accuracy
+            && candidate.coverage > chosen.coverage
+        {
             chosen = candidate;
         }
     }
@@ -328,6 +337,7 @@ mod tests {
             thresholds: IntentThresholds::uncalibrated(0.98, 0.5),
             coverage,
             precision,
+            accuracy: 0.9,
         }
     }
 
@@ -360,6 +370,9 @@ mod tests {
             ),
             1.0
         );
+        // more answers at the target, but the intent is named right less often: not kept
+        let less_accurate = Calibrated { accuracy: 0.89, ..calibrated(0.3, 0.85, 0.985) };
+        assert_eq!(chosen(calibrated(0.5, 0.80, 0.985), vec![less_accurate]), 0.5);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod emotion;
 pub mod error;
 pub mod integration;
 pub mod knowledge;
+pub mod lexicon;
 pub mod policy;
 pub mod ports;
 pub mod queue;
@@ -30,6 +31,7 @@ pub use knowledge::{
     Article, ArticleStatus, KeywordHit, KnowledgeHit, KnowledgeRef, LifecycleStage, Point, PointKind,
     PointStatus, ScoredPoint, SearchFilter, Source,
 };
+pub use lexicon::{CharNgrams, Lexicon};
 pub use policy::PolicySettings;
 pub use ports::{
     ArticleWrite, Embedder, Inserted, KnowledgeStore, PointStore, QueueStore, RecordStore, TicketStore,

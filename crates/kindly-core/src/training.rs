@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::calibration::IntentThresholds;
+use crate::lexicon::Lexicon;
 
 /// A labelled example imported from history (`kindly labels import`), with its embedding.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +39,10 @@ pub struct IntentModelRecord {
     pub hidden: usize,
     /// Weight of the head's probabilities against the nearest-neighbour vote.
     pub head_weight: f32,
+    /// The character n-grams the head reads next to the embedding (none in versions trained
+    /// before they existed, or with `pipeline.intent.lexical.buckets = 0`).
+    #[serde(default)]
+    pub lexicon: Option<Lexicon>,
     pub thresholds: IntentThresholds,
     pub scores: ValidationScores,
     /// The head, as safetensors. Empty in version listings.

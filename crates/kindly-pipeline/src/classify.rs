@@ -10,11 +10,13 @@ use serde::Deserialize;
 use crate::intent::{IntentModel, IntentPrediction};
 use crate::{Pipeline, PipelineError};
 
-/// A ticket's embeddings: the whole text, each of its clauses and each of its sentences.
+/// A ticket's text and embeddings: the whole text, each of its clauses and each of its
+/// sentences (with its text: the intent head reads the words too).
 pub(crate) struct TicketVectors {
+    pub text: String,
     pub whole: Vec<f32>,
     pub clauses: Vec<Vec<f32>>,
-    pub sentences: Vec<Vec<f32>>,
+    pub sentences: Vec<(String, Vec<f32>)>,
 }
 
 /// Most clauses (and most sentences) of a ticket embedded on their own.
@@ -162,6 +164,7 @@ impl Pipeline {
         let vector = &vectors.whole;
         let model = self.intent.current();
         let intent = model.predict(
+            &vectors.text,
             vector,
             &self.labelled_neighbours(vector).await?,
             self.settings.intent_temperature,
@@ -174,7 +177,7 @@ impl Pipeline {
             sensitivity: self
                 .sensitivity
                 .score(std::iter::once(vector.as_slice()).chain(vectors.clauses.iter().map(Vec::as_slice))),
-            emotions: self.emotions(vector),
+            emotions: self.emotions(&vectors.text, vector),
         })
     }
 
@@ -192,11 +195,11 @@ impl Pipeline {
     fn distinct_intents(
         &self,
         model: &IntentModel,
-        sentences: &[Vec<f32>],
+        sentences: &[(String, Vec<f32>)],
     ) -> Result<Vec<String>, PipelineError> {
         let mut found: Vec<String> = Vec::new();
-        for sentence in sentences {
-            if let Some(p) = model.predict_head(sentence)?
+        for (text, vector) in sentences {
+            if let Some(p) = model.predict_head(text, vector)?
                 && p.confidence >= p.threshold
                 && !found.contains(&p.intent)
             {
@@ -207,8 +210,8 @@ impl Pipeline {
     }
 
     /// Emotion intensities from the trained heads, with the policy's thresholds.
-    fn emotions(&self, vector: &[f32]) -> Vec<EmotionSignal> {
-        let mut signals = self.emotions.score(vector);
+    fn emotions(&self, text: &str, vector: &[f32]) -> Vec<EmotionSignal> {
+        let mut signals = self.emotions.score(text, vector);
         for s in &mut signals {
             s.threshold = self.settings.strong_emotions.get(&s.emotion).copied();
         }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use kindly_core::{Emotion, EmotionSignal};
+use kindly_core::{Emotion, EmotionSignal, Lexicon};
 use kindly_model::{Head, HeadSpec, TrainOptions};
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +40,10 @@ pub struct HeadRecord {
     /// Weights file, relative to the heads folder.
     pub file: String,
     pub spec: HeadSpec,
+    /// The character n-grams the head reads after the embedding (`spec.dimension` counts
+    /// both); none for a head on the embedding alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lexicon: Option<Lexicon>,
     /// The labels Kindly reads when the head's outputs are finer than them (GoEmotions' 28
     /// labels read as Ekman groups). Empty: each output is read as it is.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -153,7 +157,15 @@ pub struct LabelScore {
 /// The trained emotion heads, ready to score ticket embeddings.
 pub struct EmotionHeads {
     manifest: HeadsManifest,
-    heads: Vec<(Head, Grouping, Vec<Emotion>)>,
+    heads: Vec<Loaded>,
+}
+
+/// One head ready to score: its weights, the n-grams it reads and the emotions it reports.
+struct Loaded {
+    head: Head,
+    lexicon: Option<Lexicon>,
+    grouping: Grouping,
+    emotions: Vec<Emotion>,
 }
 
 impl std::fmt::Debug for EmotionHeads {
@@ -175,10 +187,19 @@ impl EmotionHeads {
         let mut heads = Vec::with_capacity(manifest.heads.len());
         for record in &manifest.heads {
             let path = dir.join(&record.file);
-            if record.spec.dimension != manifest.embedder.dimension {
+            let expected = record
+                .lexicon
+                .as_ref()
+                .map_or(manifest.embedder.dimension, |l| l.width(manifest.embedder.dimension));
+            if record.spec.dimension != expected
+                || record.lexicon.as_ref().is_some_and(|l| l.idf.len() != l.ngrams.buckets)
+            {
                 let message = format!(
-                    "the head reads {} dimensions but the embedder {} has {}",
-                    record.spec.dimension, manifest.embedder.name, manifest.embedder.dimension
+                    "the head reads {} dimensions but the embedder {} has {} and the head's n-grams {}",
+                    record.spec.dimension,
+                    manifest.embedder.name,
+                    manifest.embedder.dimension,
+                    expected - manifest.embedder.dimension
                 );
                 return Err(err(&path, message));
             }
@@ -192,7 +213,7 @@ impl EmotionHeads {
             let bytes = std::fs::read(&path).map_err(|e| err(&path, e.to_string()))?;
             let head =
                 Head::from_safetensors(record.spec.clone(), &bytes).map_err(|e| err(&path, e.to_string()))?;
-            heads.push((head, grouping, emotions));
+            heads.push(Loaded { head, lexicon: record.lexicon.clone(), grouping, emotions });
         }
         Ok(Self { manifest, heads })
     }
@@ -206,14 +227,18 @@ impl EmotionHeads {
         self.manifest.embedder.dimension
     }
 
-    /// One signal per emotion the heads detect, its intensity the head's probability (of any of
-    /// the group's outputs, for a grouped head). The
-    /// thresholds are left to the policy. A vector of the wrong width is a wiring bug: it is
-    /// logged and yields no signals.
-    pub fn score(&self, vector: &[f32]) -> Vec<EmotionSignal> {
+    /// One signal per emotion the heads detect in a text and its embedding, its intensity the
+    /// head's probability (of any of the group's outputs, for a grouped head). The thresholds
+    /// are left to the policy. A vector of the wrong width is a wiring bug: it is logged and
+    /// yields no signals.
+    pub fn score(&self, text: &str, vector: &[f32]) -> Vec<EmotionSignal> {
         let mut signals = Vec::new();
-        for (head, grouping, emotions) in &self.heads {
-            let probabilities = match head.predict(vector) {
+        for Loaded { head, lexicon, grouping, emotions } in &self.heads {
+            let input = match lexicon {
+                Some(lexicon) if vector.len() == self.dimension() => lexicon.input(vector, text),
+                _ => vector.to_vec(),
+            };
+            let probabilities = match head.predict(&input) {
                 Ok(rows) if rows.len() == 1 => rows.into_iter().next().unwrap_or_default(),
                 Ok(rows) => {
                     tracing::error!(
@@ -260,6 +285,7 @@ mod tests {
                 hidden: 0,
                 activation: kindly_model::Activation::default(),
             },
+            lexicon: None,
             groups: Vec::new(),
             train_options: TrainOptions { epochs: 100, learning_rate: 0.1, ..TrainOptions::default() },
             data: Vec::new(),
@@ -313,12 +339,12 @@ mod tests {
         let dir = heads_dir(2);
         let heads = EmotionHeads::load(dir.path()).unwrap();
         assert_eq!(heads.dimension(), 2);
-        let signals = heads.score(&[1.0, 0.0]);
+        let signals = heads.score("so angry", &[1.0, 0.0]);
         let emotions: Vec<Emotion> = signals.iter().map(|s| s.emotion).collect();
         assert_eq!(emotions, [Emotion::Anger, Emotion::Joy, Emotion::Negativity]);
         assert!(signals.iter().all(|s| s.threshold.is_none()));
         assert!(signals[0].intensity > 0.5 && signals[1].intensity < 0.5 && signals[2].intensity > 0.5);
-        assert!(heads.score(&[1.0, 0.0, 0.0]).is_empty());
+        assert!(heads.score("so angry", &[1.0, 0.0, 0.0]).is_empty());
     }
 
     #[test]
@@ -338,6 +364,40 @@ mod tests {
         let unknown = Grouping::new(&outputs, &[group("fear", &["fear"])]).unwrap_err();
         assert!(unknown.contains("\"fear\""), "{unknown}");
         assert!(Grouping::new(&outputs, &[group("fear", &[])]).is_err());
+    }
+
+    #[test]
+    fn a_head_with_ngrams_reads_the_words() {
+        // The embedding says nothing (all the same); "furious" against "thanks" decides.
+        let dir = tempfile::tempdir().unwrap();
+        let texts: Vec<String> = (0..40)
+            .map(|i| if i % 2 == 0 { format!("furious {i}") } else { format!("thanks {i}") })
+            .collect();
+        let lexicon = Lexicon::fit(
+            kindly_core::CharNgrams { buckets: 64, ..Default::default() },
+            texts.iter().map(String::as_str),
+        );
+        let inputs: Vec<f32> = texts.iter().flat_map(|t| lexicon.input(&[0.5, 0.5], t)).collect();
+        let hot: Vec<f32> = (0..40).map(|i| if i % 2 == 0 { 1.0 } else { 0.0 }).collect();
+        let mut r = record("negativity.safetensors", &["negative"], lexicon.width(2));
+        r.lexicon = Some(lexicon);
+        let head = Head::train(r.spec.clone(), &inputs, Targets::MultiHot(&hot), &r.train_options).unwrap();
+        std::fs::write(dir.path().join(&r.file), head.to_safetensors().unwrap()).unwrap();
+        let manifest = HeadsManifest {
+            embedder: EmbedderRecord { name: "toy".into(), sha256: "0".repeat(64), dimension: 2 },
+            command: "test".into(),
+            trained_at: Utc::now(),
+            heads: vec![r.clone()],
+        };
+        std::fs::write(dir.path().join("manifest.json"), serde_json::to_vec(&manifest).unwrap()).unwrap();
+        let heads = EmotionHeads::load(dir.path()).unwrap();
+        assert!(heads.score("I am furious", &[0.5, 0.5])[0].intensity > 0.5);
+        assert!(heads.score("thanks a lot", &[0.5, 0.5])[0].intensity < 0.5);
+        // a head whose n-grams do not add up to its width is refused
+        let mut short = manifest.clone();
+        short.heads[0].lexicon.as_mut().unwrap().idf.pop();
+        std::fs::write(dir.path().join("manifest.json"), serde_json::to_vec(&short).unwrap()).unwrap();
+        assert!(EmotionHeads::load(dir.path()).is_err());
     }
 
     #[test]

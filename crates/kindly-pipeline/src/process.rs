@@ -105,7 +105,8 @@ impl Pipeline {
         Ok(TicketVectors {
             whole: vectors[0].clone(),
             clauses: clauses.iter().map(vector_of).collect(),
-            sentences: sentences.iter().map(vector_of).collect(),
+            sentences: sentences.iter().map(|s| (s.clone(), vector_of(s))).collect(),
+            text,
         })
     }
 

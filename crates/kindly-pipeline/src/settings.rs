@@ -101,6 +101,16 @@ impl PipelineSettings {
                     .into(),
             );
         }
+        let n = &i.lexical;
+        if n.buckets > 65_536
+            || (n.buckets > 0 && (n.shortest == 0 || n.longest < n.shortest || n.weight <= 0.0))
+        {
+            return Err(format!(
+                "pipeline.intent.lexical needs buckets from 0 (off) to 65536, 1 <= shortest <= longest and a \
+                 positive weight; got buckets {}, shortest {}, longest {}, weight {}",
+                n.buckets, n.shortest, n.longest, n.weight
+            ));
+        }
         if let Some((e, v)) = self.strong_emotions.iter().find(|(_, v)| !(0.0..=1.0).contains(*v)) {
             return Err(format!("pipeline.strong_emotions.{} must be between 0 and 1, got {v}", e.as_str()));
         }

@@ -94,7 +94,16 @@ impl TrainingStore for SqliteStore {
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?;
-        rows.iter().map(record).collect()
+        // A listing, like the weights left unread: each bucket's IDF is not shown.
+        rows.iter()
+            .map(|r| {
+                let mut model = record(r)?;
+                if let Some(lexicon) = &mut model.lexicon {
+                    lexicon.idf = Vec::new();
+                }
+                Ok(model)
+            })
+            .collect()
     }
 
     async fn shadow_cases(&self, limit: u32) -> Result<Vec<ShadowCase>, StoreError> {

@@ -9,10 +9,10 @@ use kindly_core::calibration::IntentThresholds;
 use kindly_core::ports::{ArticleWrite, TriageRecord};
 use kindly_core::queue::HandoffContext;
 use kindly_core::{
-    Article, ArticleStatus, Author, Customer, Decision, Evidence, Handoff, HandoffId, HandoffReason,
-    HandoffStatus, IntentModelRecord, Label, NewMessage, NewResolution, NewTicket, Outcome, Point, PointKind,
-    PointStatus, Priority, QueueFilter, Reason, RecordStore, SearchFilter, Source, StoreError, TicketId,
-    TicketStatus, ValidationScores, policy,
+    Article, ArticleStatus, Author, CharNgrams, Customer, Decision, Evidence, Handoff, HandoffId,
+    HandoffReason, HandoffStatus, IntentModelRecord, Label, Lexicon, NewMessage, NewResolution, NewTicket,
+    Outcome, Point, PointKind, PointStatus, Priority, QueueFilter, Reason, RecordStore, SearchFilter, Source,
+    StoreError, TicketId, TicketStatus, ValidationScores, policy,
 };
 
 fn new_ticket(external_id: &str, customer: &str) -> NewTicket {
@@ -300,6 +300,7 @@ async fn labels_and_model_versions(store: &dyn RecordStore) {
         dimension: 2,
         hidden: 0,
         head_weight: 0.5,
+        lexicon: Some(Lexicon::fit(CharNgrams { buckets: 8, ..CharNgrams::default() }, ["refund me"])),
         thresholds: IntentThresholds::uncalibrated(0.98, 0.9),
         scores: ValidationScores { folds: 5, accuracy: 0.9, ..ValidationScores::default() },
         weights: vec![1, 2, 3],
@@ -308,9 +309,13 @@ async fn labels_and_model_versions(store: &dyn RecordStore) {
     assert_eq!(store.save_intent_model(&model(12)).await.unwrap(), 2);
     let latest = store.latest_intent_model().await.unwrap().unwrap();
     assert_eq!((latest.version, latest.examples, latest.weights), (2, 12, vec![1, 2, 3]));
-    assert_eq!(latest.thresholds, model(0).thresholds);
-    let versions: Vec<i64> = store.intent_models().await.unwrap().iter().map(|m| m.version).collect();
+    assert_eq!((latest.thresholds, latest.lexicon), (model(0).thresholds, model(0).lexicon));
+    let listed = store.intent_models().await.unwrap();
+    let versions: Vec<i64> = listed.iter().map(|m| m.version).collect();
     assert_eq!(versions, [2, 1]);
+    // listings leave out the weights and each n-gram bucket's IDF
+    let lexicon = listed[0].lexicon.as_ref().unwrap();
+    assert_eq!((lexicon.ngrams.buckets, lexicon.idf.len()), (8, 0));
 }
 
 async fn shadow_cases_pair_would_be_answers_with_verdicts(store: &dyn RecordStore) {

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
+use kindly_core::{CharNgrams, Lexicon};
 use kindly_model::{Activation, Head, HeadKind, HeadSpec, SentenceEmbedder, Targets, TrainOptions};
 use kindly_pipeline::{
     DataFile, EmbedderRecord, Grouping, HeadRecord, HeadScores, HeadsManifest, LabelGroup, LabelScore,
@@ -47,6 +48,35 @@ pub struct TrainHeadsArgs {
     /// The emotion head's starting learning rate (AdamW, decaying linearly to a tenth).
     #[arg(long, default_value_t = 1e-3)]
     emotion_lr: f64,
+    /// Hash buckets of the character n-grams both heads read next to the embedding (0: the
+    /// embedding alone).
+    #[arg(long, default_value_t = CharNgrams::default().buckets)]
+    lexical_buckets: usize,
+    /// Length of the n-gram features against the embedding's.
+    #[arg(long, default_value_t = CharNgrams::default().weight)]
+    lexical_weight: f32,
+}
+
+impl TrainHeadsArgs {
+    fn ngrams(&self) -> CharNgrams {
+        CharNgrams { buckets: self.lexical_buckets, weight: self.lexical_weight, ..CharNgrams::default() }
+    }
+}
+
+/// Fits the n-gram weights on a head's training texts, when n-grams are on.
+fn lexicon(ngrams: CharNgrams, train: &[Example]) -> Option<Lexicon> {
+    ngrams.enabled().then(|| Lexicon::fit(ngrams, train.iter().map(|e| e.text.as_str())))
+}
+
+/// Each example's head input, row-major: its embedding, then its n-grams when the head reads them.
+fn inputs(lexicon: Option<&Lexicon>, vectors: &[f32], examples: &[Example]) -> Vec<f32> {
+    let Some(lexicon) = lexicon else { return vectors.to_vec() };
+    let dimension = vectors.len() / examples.len().max(1);
+    vectors
+        .chunks_exact(dimension.max(1))
+        .zip(examples)
+        .flat_map(|(v, e)| lexicon.input(v, &e.text))
+        .collect()
 }
 
 /// The labels Kindly reads from the emotion head. The first 7 (Ekman groups and neutral) make the
@@ -96,9 +126,9 @@ pub fn run(model_dir: &Path, args: &TrainHeadsArgs) -> anyhow::Result<()> {
     });
     let embedded_in = started.elapsed();
 
-    let (emotion_record, emotion) =
-        emotion_head(args, &goemotions_dir, &go, [go_train, go_dev, go_test], dimension)?;
-    let (negativity_record, negativity) = negativity_head(&tweets, &twitter, [tw_train, tw_test], dimension)?;
+    let (emotion_record, emotion) = emotion_head(args, &goemotions_dir, &go, [go_train, go_dev, go_test])?;
+    let (negativity_record, negativity) =
+        negativity_head(args.ngrams(), &tweets, &twitter, [tw_train, tw_test], dimension)?;
 
     let manifest = HeadsManifest {
         embedder: EmbedderRecord { name: embedder.id().into(), sha256: embedder_sha256, dimension },
@@ -130,9 +160,12 @@ fn emotion_head(
     dir: &Path,
     go: &Dataset,
     [go_train, go_dev, go_test]: [&[f32]; 3],
-    dimension: usize,
 ) -> anyhow::Result<(HeadRecord, Head)> {
     eprintln!("training the emotion head on {} GoEmotions texts", go.train.len());
+    let lexicon = lexicon(args.ngrams(), &go.train);
+    let [go_train, go_dev, go_test] = [(go_train, &go.train), (go_dev, &go.validation), (go_test, &go.test)]
+        .map(|(vectors, examples)| inputs(lexicon.as_ref(), vectors, examples));
+    let dimension = go_train.len() / go.train.len().max(1);
     let taxonomy = EmotionTaxonomy::load(dir)?;
     let groups: Vec<LabelGroup> = EMOTION_LABELS
         .iter()
@@ -151,17 +184,17 @@ fn emotion_head(
     let grouping = Grouping::new(&spec.labels, &groups).map_err(anyhow::Error::msg)?;
     let options = emotion_options(args);
     let raw_hot = multi_hot(&go.train, &spec.labels, |e| &e.raw_emotions);
-    let emotion = Head::train(spec.clone(), go_train, Targets::MultiHot(&raw_hot), &options)?;
+    let emotion = Head::train(spec.clone(), &go_train, Targets::MultiHot(&raw_hot), &options)?;
     let grouped = |inputs: &[f32]| -> anyhow::Result<Vec<Vec<f32>>> {
         Ok(emotion.predict(inputs)?.iter().map(|row| grouping.apply(row)).collect())
     };
     let group_labels: Vec<String> = groups.iter().map(|g| g.label.clone()).collect();
-    let dev = Labelled::new(grouped(go_dev)?, &go.validation, &group_labels);
+    let dev = Labelled::new(grouped(&go_dev)?, &go.validation, &group_labels);
     let (thresholds, dev_f1): (Vec<f32>, Vec<f32>) =
         (0..group_labels.len()).map(|l| best_threshold(&dev.column(l))).unzip();
     // For comparing recipes without looking at test (optimistic: the thresholds were chosen there).
     eprintln!("Ekman macro-F1 on dev.tsv: {:.3}", dev_f1[..EKMAN].iter().sum::<f32>() / EKMAN as f32);
-    let test = Labelled::new(grouped(go_test)?, &go.test, &group_labels);
+    let test = Labelled::new(grouped(&go_test)?, &go.test, &group_labels);
     let labels: Vec<LabelScore> = group_labels
         .iter()
         .enumerate()
@@ -171,6 +204,7 @@ fn emotion_head(
     let emotion_record = HeadRecord {
         file: "emotion.safetensors".into(),
         spec: spec.clone(),
+        lexicon,
         groups,
         train_options: options,
         data: [
@@ -202,6 +236,7 @@ fn emotion_head(
 /// The Twitter airline negativity head: trained on the 80% split, its threshold from
 /// cross-validation there, scored on the other 20%.
 fn negativity_head(
+    ngrams: CharNgrams,
     tweets: &Path,
     twitter: &Dataset,
     [tw_train, tw_test]: [&[f32]; 2],
@@ -211,25 +246,29 @@ fn negativity_head(
         "training the negativity head on {} tweets ({FOLDS}-fold CV for its threshold)",
         twitter.train.len()
     );
+    let lexicon = lexicon(ngrams, &twitter.train);
+    let tw_train = inputs(lexicon.as_ref(), tw_train, &twitter.train);
+    let tw_test = inputs(lexicon.as_ref(), tw_test, &twitter.test);
     let spec = HeadSpec {
         kind: HeadKind::MultiLabel,
         labels: vec!["negative".into()],
-        dimension,
+        dimension: lexicon.as_ref().map_or(dimension, |l| l.width(dimension)),
         hidden: 0,
         activation: Activation::default(),
     };
     let options = negativity_options();
-    let threshold = cross_validated_threshold(&spec, &options, tw_train, &twitter.train)?;
+    let threshold = cross_validated_threshold(&spec, &options, &tw_train, &twitter.train)?;
     let negativity = Head::train(
         spec.clone(),
-        tw_train,
+        &tw_train,
         Targets::MultiHot(&multi_hot(&twitter.train, &spec.labels, |e| &e.emotions)),
         &options,
     )?;
-    let test = Labelled::new(negativity.predict(tw_test)?, &twitter.test, &spec.labels);
+    let test = Labelled::new(negativity.predict(&tw_test)?, &twitter.test, &spec.labels);
     let negativity_record = HeadRecord {
         file: "negativity.safetensors".into(),
         spec,
+        lexicon,
         groups: Vec::new(),
         train_options: options,
         data: vec![data_file(tweets, twitter.train.len() + twitter.test.len())?],

@@ -41,6 +41,7 @@ impl IntentModel {
                 dimension: 0,
                 hidden: 0,
                 head_weight: 0.0,
+                lexicon: None,
                 thresholds: IntentThresholds::uncalibrated(target_precision, global_threshold),
                 scores: ValidationScores::default(),
                 weights: Vec::new(),
@@ -53,7 +54,7 @@ impl IntentModel {
         let spec = HeadSpec {
             kind: HeadKind::SingleLabel,
             labels: record.labels.clone(),
-            dimension: record.dimension,
+            dimension: record.lexicon.as_ref().map_or(record.dimension, |l| l.width(record.dimension)),
             hidden: record.hidden,
             // The intent trainer always uses the default.
             activation: Default::default(),
@@ -83,38 +84,46 @@ impl IntentModel {
         self.record.version
     }
 
-    /// Blends the head's probabilities with the neighbour vote and picks the best intent. When
-    /// the vote decides alone, the threshold is at least `vote_only_threshold`.
+    /// Blends the head's probabilities for the text and its embedding with the neighbour vote
+    /// and picks the best intent. When the vote decides alone, the threshold is at least
+    /// `vote_only_threshold`.
     pub fn predict(
         &self,
+        text: &str,
         vector: &[f32],
         neighbours: &[(String, f32)],
         temperature: f32,
         vote_only_threshold: f32,
     ) -> Result<Option<IntentPrediction>, PipelineError> {
-        let head = match &self.head {
-            Some(head) => Some(
-                head.predict(vector)
-                    .map_err(|e| PipelineError::Model(e.to_string()))?
-                    .pop()
-                    .unwrap_or_default(),
-            ),
-            None => None,
-        };
+        let head = self.head_probabilities(text, vector)?;
         Ok(self.blend(head.as_deref(), neighbours, temperature, vote_only_threshold))
     }
 
     /// The head's prediction alone (for single sentences); `None` before the first training.
-    pub fn predict_head(&self, vector: &[f32]) -> Result<Option<IntentPrediction>, PipelineError> {
-        let Some(head) = &self.head else { return Ok(None) };
-        let probabilities =
-            head.predict(vector).map_err(|e| PipelineError::Model(e.to_string()))?.pop().unwrap_or_default();
+    pub fn predict_head(
+        &self,
+        text: &str,
+        vector: &[f32],
+    ) -> Result<Option<IntentPrediction>, PipelineError> {
+        let Some(probabilities) = self.head_probabilities(text, vector)? else { return Ok(None) };
         let best = kindly_model::argmax(&probabilities);
         Ok(best.map(|i| {
             let intent = self.record.labels[i].clone();
             let (threshold, source) = self.record.thresholds.for_intent(&intent);
             IntentPrediction { intent, confidence: probabilities[i], threshold, source }
         }))
+    }
+
+    /// The head's probability for each of the version's intents; `None` before the first
+    /// training.
+    fn head_probabilities(&self, text: &str, vector: &[f32]) -> Result<Option<Vec<f32>>, PipelineError> {
+        let Some(head) = &self.head else { return Ok(None) };
+        let input = match &self.record.lexicon {
+            Some(lexicon) => std::borrow::Cow::Owned(lexicon.input(vector, text)),
+            None => std::borrow::Cow::Borrowed(vector),
+        };
+        let probabilities = head.predict(&input).map_err(|e| PipelineError::Model(e.to_string()))?;
+        Ok(Some(probabilities.into_iter().next().unwrap_or_default()))
     }
 
     /// The blend at the version's head weight, given the head's probabilities (`None`

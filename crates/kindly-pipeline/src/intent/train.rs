@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use kindly_core::calibration::{self, IntentThresholds, Prediction};
-use kindly_core::{IntentModelRecord, ValidationScores};
+use kindly_core::{CharNgrams, IntentModelRecord, Lexicon, ValidationScores};
 use kindly_model::{Head, HeadKind, HeadSpec, Targets, TrainOptions, similarity_matrix};
 use serde::{Deserialize, Serialize};
 
@@ -13,10 +13,11 @@ use super::model::IntentModel;
 use crate::PipelineError;
 
 /// One labelled example: an article's sample question, a resolution an agent labelled, or an
-/// imported label, with its embedding.
+/// imported label, with its text and embedding.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainingExample {
     pub intent: String,
+    pub text: String,
     pub vector: Vec<f32>,
 }
 
@@ -43,6 +44,9 @@ pub struct IntentTraining {
     pub head_weight_candidates: Vec<f32>,
     /// Width of the head's hidden layer (0: a linear head).
     pub hidden: usize,
+    /// Character n-grams the head reads next to the embedding (`buckets = 0`: the embedding
+    /// alone).
+    pub lexical: CharNgrams,
     pub head: TrainOptions,
     /// Retrain this long after the last label change (debounce), in seconds.
     pub debounce_seconds: u64,
@@ -62,6 +66,7 @@ impl Default for IntentTraining {
             head_weight: 0.5,
             head_weight_candidates: vec![0.3, 0.7, 0.85, 1.0],
             hidden: 0,
+            lexical: CharNgrams::default(),
             head: TrainOptions::default(),
             debounce_seconds: 10,
             vote_only_threshold: 0.9,
@@ -95,12 +100,21 @@ pub fn train(
             bad.vector.len()
         )));
     }
+    let lexicon = settings
+        .lexical
+        .enabled()
+        .then(|| Lexicon::fit(settings.lexical, examples.iter().map(|e| e.text.as_str())));
+    let head_width = lexicon.as_ref().map_or(dimension, |l| l.width(dimension));
+    let inputs: Vec<Vec<f32>> = match &lexicon {
+        Some(l) => examples.iter().map(|e| l.input(&e.vector, &e.text)).collect(),
+        None => examples.iter().map(|e| e.vector.clone()).collect(),
+    };
     let index: BTreeMap<&str, u32> = labels.iter().enumerate().map(|(i, l)| (l.as_str(), i as u32)).collect();
     let classes: Vec<u32> = examples.iter().map(|e| index[e.intent.as_str()]).collect();
     let spec = HeadSpec {
         kind: HeadKind::SingleLabel,
         labels: labels.clone(),
-        dimension,
+        dimension: head_width,
         hidden: settings.hidden,
         activation: Default::default(),
     };
@@ -112,6 +126,7 @@ pub fn train(
         dimension,
         hidden: settings.hidden,
         head_weight,
+        lexicon: lexicon.clone(),
         thresholds: kindly_core::calibration::IntentThresholds::uncalibrated(settings.target_precision, 1.0),
         scores: ValidationScores::default(),
         weights: Vec::new(),
@@ -128,13 +143,13 @@ pub fn train(
         if test.is_empty() || fit.is_empty() {
             continue;
         }
-        let fit_x: Vec<f32> = fit.iter().flat_map(|&i| examples[i].vector.iter().copied()).collect();
         let fit_y: Vec<u32> = fit.iter().map(|&i| classes[i]).collect();
-        let test_x: Vec<f32> = test.iter().flat_map(|&i| examples[i].vector.iter().copied()).collect();
+        let fit_x = rows(&fit, |i| &inputs[i]);
         let head =
             Head::train(spec.clone(), &fit_x, Targets::Classes(&fit_y), &settings.head).map_err(model)?;
-        let probabilities = head.predict(&test_x).map_err(model)?;
-        let similarities = similarity_matrix(&test_x, &fit_x, dimension).map_err(model)?;
+        let probabilities = head.predict(&rows(&test, |i| &inputs[i])).map_err(model)?;
+        let vectors = |of: &[usize]| rows(of, |i| &examples[i].vector);
+        let similarities = similarity_matrix(&vectors(&test), &vectors(&fit), dimension).map_err(model)?;
         let fold_model = IntentModel::with_head(shell(settings.head_weight), head);
         for (row, &i) in test.iter().enumerate() {
             let sims = &similarities[row * fit.len()..(row + 1) * fit.len()];
@@ -173,7 +188,7 @@ pub fn train(
         precision: chosen.precision,
     };
 
-    let all_x: Vec<f32> = examples.iter().flat_map(|e| e.vector.iter().copied()).collect();
+    let all_x: Vec<f32> = inputs.into_iter().flatten().collect();
     let head = Head::train(spec, &all_x, Targets::Classes(&classes), &settings.head).map_err(model)?;
     let weights = head.to_safetensors().map_err(model)?;
     let record =
@@ -238,6 +253,11 @@ fn choose_weight(
         }
     }
     chosen
+}
+
+/// The rows `of` one after another, as the head and the similarity matrix take them.
+fn rows<'a>(of: &[usize], row: impl Fn(usize) -> &'a [f32]) -> Vec<f32> {
+    of.iter().flat_map(|&i| row(i).iter().copied()).collect()
 }
 
 fn model(e: kindly_model::ModelError) -> PipelineError {
@@ -313,7 +333,8 @@ mod tests {
                 let mut v = vec![0.05 * ((i * 7 % 11) as f32 / 11.0); 6];
                 v[c] += 1.0;
                 v[c + 3] += 0.3 * ((i % 5) as f32 / 5.0);
-                TrainingExample { intent: ["refund", "track", "reset"][c].into(), vector: v }
+                let intent = ["refund", "track", "reset"][c];
+                TrainingExample { intent: intent.into(), text: format!("{intent} please"), vector: v }
             })
             .collect()
     }
@@ -326,8 +347,43 @@ mod tests {
         assert_eq!(r.examples, 150);
         assert!(r.scores.accuracy > 0.99, "{:?}", r.scores);
         assert_eq!(r.thresholds.per_intent.len(), 3, "50 examples each is enough support");
-        let p = model.predict(&[1.0, 0.0, 0.0, 0.0, 0.0, 0.0], &[], 0.05, 0.9).unwrap().unwrap();
+        let p =
+            model.predict("refund please", &[1.0, 0.0, 0.0, 0.0, 0.0, 0.0], &[], 0.05, 0.9).unwrap().unwrap();
         assert_eq!(p.intent, "refund");
+    }
+
+    #[test]
+    fn the_head_learns_the_words_the_embedding_blurs() {
+        // Two intents whose embeddings are the same: only the spelling tells them apart.
+        let blurred: Vec<TrainingExample> = (0..120)
+            .map(|i| {
+                let (intent, words) =
+                    if i % 2 == 0 { ("card_arrival", "arrive") } else { ("card_delivery", "deliver") };
+                let vector = vec![0.5, 0.5, 0.5, 0.5];
+                TrainingExample {
+                    intent: intent.into(),
+                    text: format!("when will my card {words} {i}"),
+                    vector,
+                }
+            })
+            .collect();
+        let settings = IntentTraining {
+            head_weight: 1.0,
+            head_weight_candidates: Vec::new(),
+            ..IntentTraining::default()
+        };
+        let model = train(&blurred, &settings, 5, 0.05, 0.5).unwrap().unwrap();
+        let lexicon = model.record().lexicon.as_ref().expect("n-grams are on by default");
+        assert_eq!(lexicon.idf.len(), settings.lexical.buckets);
+        assert!(model.record().scores.accuracy > 0.95, "{:?}", model.record().scores);
+        let p = model.predict_head("my card should deliver soon", &[0.5; 4]).unwrap().unwrap();
+        assert_eq!(p.intent, "card_delivery");
+        // without n-grams the head cannot do better than a coin
+        let plain =
+            IntentTraining { lexical: CharNgrams { buckets: 0, ..CharNgrams::default() }, ..settings };
+        let model = train(&blurred, &plain, 5, 0.05, 0.5).unwrap().unwrap();
+        assert!(model.record().lexicon.is_none());
+        assert!(model.record().scores.accuracy < 0.6, "{:?}", model.record().scores);
     }
 
     fn calibrated(head_weight: f32, coverage: f32, precision: f32) -> Calibrated {

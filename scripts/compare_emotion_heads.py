@@ -5,7 +5,9 @@ many GoEmotions dev texts the policy's defaults flag and how precise those flags
 sadness, fear and disappointment at `pipeline.strong_emotions` 0.7, and "any negative group
 >= 0.3", the support strong negativity needs (`kindly_core::emotion::NEGATIVITY_SUPPORT`).
 Reads the embeddings `kindly train-heads --embedding-cache target/embedding-cache` cached and
-each folder's manifest and safetensors (groups read by noisy-OR). Needs numpy only:
+each folder's manifest and safetensors (groups read by noisy-OR; a head with a `lexicon` reads the
+character n-grams of `kindly_core::lexicon` after the embedding, computed here the same way).
+Needs numpy only:
 
     python3 scripts/compare_emotion_heads.py target/embedding-cache/<sha>.f32 OLD_DIR models/heads
 """
@@ -27,11 +29,14 @@ def load_head(folder, name="emotion.safetensors"):
     header, data = json.loads(raw[8:8 + size]), raw[8 + size:]
     t = {k: np.frombuffer(data[v["data_offsets"][0]:v["data_offsets"][1]], dtype="<f4").reshape(v["shape"])
          for k, v in header.items() if k != "__metadata__"}
+    lexicon = record.get("lexicon")
     labels = record["spec"]["labels"]
     groups = record.get("groups") or [{"label": l, "members": [l]} for l in labels]
     relu = record["spec"].get("activation", "gelu") == "relu"
 
-    def score(x):
+    def score(x, texts):
+        if lexicon:
+            x = np.hstack([x, np.array([ngram_features(lexicon, t) for t in texts], dtype=np.float32)])
         h = x @ t["hidden.weight"].T + t["hidden.bias"]
         h = np.maximum(h, 0) if relu else 0.5 * h * (1 + np.tanh(np.sqrt(2 / np.pi) * (h + 0.044715 * h ** 3)))
         p = 1 / (1 + np.exp(-(h @ t["output.weight"].T + t["output.bias"])))
@@ -39,11 +44,37 @@ def load_head(folder, name="emotion.safetensors"):
     return score
 
 
+def fnv1a(chars):
+    h = 0xcbf29ce484222325
+    for c in chars:
+        for byte in ord(c).to_bytes(4, "little"):
+            h = ((h ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def ngram_features(lexicon, text):
+    """`Lexicon::input` without the embedding: hashed character n-grams of each padded word,
+    sublinear term frequency times IDF, scaled to length `weight`."""
+    buckets, shortest, longest = lexicon["buckets"], lexicon["shortest"], lexicon["longest"]
+    counts = np.zeros(buckets)
+    for word in text.lower().split():
+        padded = " " + word + " "
+        for n in range(shortest, longest + 1):
+            for start in range(max(len(padded) - n, 0) + 1):
+                counts[fnv1a(padded[start:start + n]) % buckets] += 1
+            if len(padded) <= n:
+                break
+    features = np.where(counts > 0, (1 + np.log(np.maximum(counts, 1))) * np.array(lexicon["idf"]), 0.0)
+    length = np.linalg.norm(features)
+    return features * (lexicon["weight"] / length) if length > 0 else features
+
+
 def main():
     names = open(DATA + "emotions.txt").read().split()
     ekman = json.load(open(DATA + "ekman_mapping.json"))
-    dev = [[names[int(i)] for i in line.rstrip("\n").rsplit("\t", 2)[1].split(",")]
-           for line in open(DATA + "dev.tsv", encoding="utf-8") if line.strip()]
+    rows = [line.rstrip("\n").rsplit("\t", 2) for line in open(DATA + "dev.tsv", encoding="utf-8") if line.strip()]
+    texts = [row[0] for row in rows]
+    dev = [[names[int(i)] for i in row[1].split(",")] for row in rows]
     x = np.fromfile(sys.argv[1], dtype="<f4").reshape(-1, 384)[TRAIN_ROWS:TRAIN_ROWS + len(dev)]
 
     def truth(group):
@@ -51,7 +82,7 @@ def main():
         return np.array([any(label in members for label in row) for row in dev])
     any_negative = np.any([truth(g) for g in NEGATIVE], 0)
     for folder in sys.argv[2:]:
-        s = load_head(folder)(x)
+        s = load_head(folder)(x, texts)
         parts = []
         for e in ["anger", "sadness", "fear", "disappointment"]:
             flagged = s[e] >= 0.7

@@ -37,8 +37,10 @@ def load_head(folder, name="emotion.safetensors"):
     def score(x, texts):
         if lexicon:
             x = np.hstack([x, np.array([ngram_features(lexicon, t) for t in texts], dtype=np.float32)])
-        h = x @ t["hidden.weight"].T + t["hidden.bias"]
-        h = np.maximum(h, 0) if relu else 0.5 * h * (1 + np.tanh(np.sqrt(2 / np.pi) * (h + 0.044715 * h ** 3)))
+        h = x
+        if "hidden.weight" in t:  # a linear head (hidden 0) has none
+            h = x @ t["hidden.weight"].T + t["hidden.bias"]
+            h = np.maximum(h, 0) if relu else 0.5 * h * (1 + np.tanh(np.sqrt(2 / np.pi) * (h + 0.044715 * h ** 3)))
         p = 1 / (1 + np.exp(-(h @ t["output.weight"].T + t["output.bias"])))
         return {g["label"]: 1 - np.prod(1 - p[:, [labels.index(m) for m in g["members"]]], 1) for g in groups}
     return score

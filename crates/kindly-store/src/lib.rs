@@ -24,6 +24,7 @@ use sqlx::SqlitePool;
 
 pub use accounts::{Session, TokenOwner};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection};
 pub use studio::{ArticleVersion, AutomationStats, Count, DayCount, GapTicket, IntentRow, Verdict};
 
 /// The embedded records store.
@@ -59,10 +60,21 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// SQLite's own consistency check of the whole file (`PRAGMA integrity_check`).
+    /// SQLite's own consistency check of the whole file (`PRAGMA integrity_check`), on a
+    /// connection of its own, opened for the check and closed after it.
+    ///
+    /// Not on a pooled connection: SQLite's FTS5 (3.46) keeps the structure of the lexical index a
+    /// connection last searched, and its part of `integrity_check` uses that copy without first
+    /// looking whether another connection has committed since (FTS5's queries and writes do
+    /// look). A pooled connection that ran a keyword search before another one changed
+    /// `points_fts` reports "malformed inverted index" for an index that is sound. A new
+    /// connection has no copy: it checks the file as it is.
     pub async fn integrity_check(&self) -> Result<(), StoreError> {
-        let result: String =
-            sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&self.pool).await.map_err(backend)?;
+        let mut conn = self.pool.connect_options().connect().await.map_err(backend)?;
+        let result = sqlx::query_scalar::<_, String>("PRAGMA integrity_check").fetch_one(&mut conn).await;
+        let closed = conn.close().await;
+        let result = result.map_err(backend)?;
+        closed.map_err(backend)?;
         if result == "ok" { Ok(()) } else { Err(StoreError::Corrupt(result)) }
     }
 

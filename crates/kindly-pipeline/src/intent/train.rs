@@ -100,6 +100,8 @@ pub fn train(
             bad.vector.len()
         )));
     }
+    // The IDF is fitted on every example, the held-out folds' too: document frequencies carry no
+    // labels, and the version serves with the same IDF it was calibrated with.
     let lexicon = settings
         .lexical
         .enabled()

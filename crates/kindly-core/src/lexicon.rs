@@ -6,6 +6,8 @@
 //! the head's in-scope accuracy and its separation of out-of-scope questions (README, "What is
 //! measured").
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 /// How a ticket's words become n-gram features (`buckets` 0: none, the embedding alone).
@@ -107,6 +109,19 @@ impl Lexicon {
     pub fn width(&self, dimension: usize) -> usize {
         dimension + self.ngrams.buckets
     }
+}
+
+/// A head's input: the embedding, followed by the text's n-grams when the head reads them.
+pub fn head_input<'v>(lexicon: Option<&Lexicon>, vector: &'v [f32], text: &str) -> Cow<'v, [f32]> {
+    match lexicon {
+        Some(lexicon) => Cow::Owned(lexicon.input(vector, text)),
+        None => Cow::Borrowed(vector),
+    }
+}
+
+/// The width of that input for an embedding of `dimension`.
+pub fn head_width(lexicon: Option<&Lexicon>, dimension: usize) -> usize {
+    lexicon.map_or(dimension, |l| l.width(dimension))
 }
 
 /// 64-bit FNV-1a over the characters' code points: stable across platforms and releases.

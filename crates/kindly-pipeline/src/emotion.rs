@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
+use kindly_core::lexicon::{head_input, head_width};
 use kindly_core::{Emotion, EmotionSignal, Lexicon};
 use kindly_model::{Head, HeadSpec, TrainOptions};
 use serde::{Deserialize, Serialize};
@@ -187,13 +188,8 @@ impl EmotionHeads {
         let mut heads = Vec::with_capacity(manifest.heads.len());
         for record in &manifest.heads {
             let path = dir.join(&record.file);
-            let expected = record
-                .lexicon
-                .as_ref()
-                .map_or(manifest.embedder.dimension, |l| l.width(manifest.embedder.dimension));
-            if record.spec.dimension != expected
-                || record.lexicon.as_ref().is_some_and(|l| l.idf.len() != l.ngrams.buckets)
-            {
+            let expected = head_width(record.lexicon.as_ref(), manifest.embedder.dimension);
+            if record.spec.dimension != expected {
                 let message = format!(
                     "the head reads {} dimensions but the embedder {} has {} and the head's n-grams {}",
                     record.spec.dimension,
@@ -202,6 +198,11 @@ impl EmotionHeads {
                     expected - manifest.embedder.dimension
                 );
                 return Err(err(&path, message));
+            }
+            if let Some(l) = record.lexicon.as_ref().filter(|l| l.idf.len() != l.ngrams.buckets) {
+                let message =
+                    format!("the n-grams have {} buckets but {} IDF values", l.ngrams.buckets, l.idf.len());
+                return Err(err(&manifest_path, message));
             }
             let grouping = Grouping::new(&record.spec.labels, &record.groups).map_err(|e| err(&path, e))?;
             let emotions = grouping
@@ -234,10 +235,7 @@ impl EmotionHeads {
     pub fn score(&self, text: &str, vector: &[f32]) -> Vec<EmotionSignal> {
         let mut signals = Vec::new();
         for Loaded { head, lexicon, grouping, emotions } in &self.heads {
-            let input = match lexicon {
-                Some(lexicon) if vector.len() == self.dimension() => lexicon.input(vector, text),
-                _ => vector.to_vec(),
-            };
+            let input = head_input(lexicon.as_ref(), vector, text);
             let probabilities = match head.predict(&input) {
                 Ok(rows) if rows.len() == 1 => rows.into_iter().next().unwrap_or_default(),
                 Ok(rows) => {

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
+use kindly_core::lexicon::{head_input, head_width};
 use kindly_core::{CharNgrams, Lexicon};
 use kindly_model::{Activation, Head, HeadKind, HeadSpec, SentenceEmbedder, Targets, TrainOptions};
 use kindly_pipeline::{
@@ -72,13 +73,11 @@ fn lexicon(ngrams: CharNgrams, train: &[Example]) -> Option<Lexicon> {
 }
 
 /// Each example's head input, row-major: its embedding, then its n-grams when the head reads them.
-fn inputs(lexicon: Option<&Lexicon>, vectors: &[f32], examples: &[Example]) -> Vec<f32> {
-    let Some(lexicon) = lexicon else { return vectors.to_vec() };
-    let dimension = vectors.len() / examples.len().max(1);
+fn inputs(lexicon: Option<&Lexicon>, vectors: &[f32], examples: &[Example], dimension: usize) -> Vec<f32> {
     vectors
-        .chunks_exact(dimension.max(1))
+        .chunks_exact(dimension)
         .zip(examples)
-        .flat_map(|(v, e)| lexicon.input(v, &e.text))
+        .flat_map(|(v, e)| head_input(lexicon, v, &e.text).into_owned())
         .collect()
 }
 
@@ -129,7 +128,8 @@ pub fn run(model_dir: &Path, args: &TrainHeadsArgs) -> anyhow::Result<()> {
     });
     let embedded_in = started.elapsed();
 
-    let (emotion_record, emotion) = emotion_head(args, &goemotions_dir, &go, [go_train, go_dev, go_test])?;
+    let (emotion_record, emotion) =
+        emotion_head(args, &goemotions_dir, &go, [go_train, go_dev, go_test], dimension)?;
     let (negativity_record, negativity) =
         negativity_head(args.ngrams(), &tweets, &twitter, [tw_train, tw_test], dimension)?;
 
@@ -163,12 +163,12 @@ fn emotion_head(
     dir: &Path,
     go: &Dataset,
     [go_train, go_dev, go_test]: [&[f32]; 3],
+    dimension: usize,
 ) -> anyhow::Result<(HeadRecord, Head)> {
     eprintln!("training the emotion head on {} GoEmotions texts", go.train.len());
     let lexicon = lexicon(args.ngrams(), &go.train);
     let [go_train, go_dev, go_test] = [(go_train, &go.train), (go_dev, &go.validation), (go_test, &go.test)]
-        .map(|(vectors, examples)| inputs(lexicon.as_ref(), vectors, examples));
-    let dimension = go_train.len() / go.train.len().max(1);
+        .map(|(vectors, examples)| inputs(lexicon.as_ref(), vectors, examples, dimension));
     let taxonomy = EmotionTaxonomy::load(dir)?;
     let groups: Vec<LabelGroup> = EMOTION_LABELS
         .iter()
@@ -180,7 +180,7 @@ fn emotion_head(
     let spec = HeadSpec {
         kind: HeadKind::MultiLabel,
         labels: taxonomy.raw_labels.clone(),
-        dimension,
+        dimension: head_width(lexicon.as_ref(), dimension),
         hidden: args.emotion_hidden,
         activation: Activation::Relu,
     };
@@ -250,12 +250,12 @@ fn negativity_head(
         twitter.train.len()
     );
     let lexicon = lexicon(ngrams, &twitter.train);
-    let tw_train = inputs(lexicon.as_ref(), tw_train, &twitter.train);
-    let tw_test = inputs(lexicon.as_ref(), tw_test, &twitter.test);
+    let tw_train = inputs(lexicon.as_ref(), tw_train, &twitter.train, dimension);
+    let tw_test = inputs(lexicon.as_ref(), tw_test, &twitter.test, dimension);
     let spec = HeadSpec {
         kind: HeadKind::MultiLabel,
         labels: vec!["negative".into()],
-        dimension: lexicon.as_ref().map_or(dimension, |l| l.width(dimension)),
+        dimension: head_width(lexicon.as_ref(), dimension),
         hidden: 0,
         activation: Activation::default(),
     };

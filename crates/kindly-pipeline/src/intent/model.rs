@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use kindly_core::calibration::{IntentThresholds, ThresholdSource};
+use kindly_core::lexicon::{head_input, head_width};
 use kindly_core::{IntentModelRecord, ValidationScores};
 use kindly_model::{Head, HeadKind, HeadSpec};
 
@@ -54,7 +55,7 @@ impl IntentModel {
         let spec = HeadSpec {
             kind: HeadKind::SingleLabel,
             labels: record.labels.clone(),
-            dimension: record.lexicon.as_ref().map_or(record.dimension, |l| l.width(record.dimension)),
+            dimension: head_width(record.lexicon.as_ref(), record.dimension),
             hidden: record.hidden,
             // The intent trainer always uses the default.
             activation: Default::default(),
@@ -118,10 +119,7 @@ impl IntentModel {
     /// training.
     fn head_probabilities(&self, text: &str, vector: &[f32]) -> Result<Option<Vec<f32>>, PipelineError> {
         let Some(head) = &self.head else { return Ok(None) };
-        let input = match &self.record.lexicon {
-            Some(lexicon) => std::borrow::Cow::Owned(lexicon.input(vector, text)),
-            None => std::borrow::Cow::Borrowed(vector),
-        };
+        let input = head_input(self.record.lexicon.as_ref(), vector, text);
         let probabilities = head.predict(&input).map_err(|e| PipelineError::Model(e.to_string()))?;
         Ok(Some(probabilities.into_iter().next().unwrap_or_default()))
     }

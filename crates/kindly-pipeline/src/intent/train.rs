@@ -1,10 +1,12 @@
 //! Training a version: held-out folds give the predictions that calibrate the thresholds and
 //! the validation scores, then the head is trained once more on everything.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::Utc;
 use kindly_core::calibration::{self, IntentThresholds, Prediction};
+use kindly_core::lexicon::{head_input, head_width};
 use kindly_core::{CharNgrams, IntentModelRecord, Lexicon, ValidationScores};
 use kindly_model::{Head, HeadKind, HeadSpec, Targets, TrainOptions, similarity_matrix};
 use serde::{Deserialize, Serialize};
@@ -106,17 +108,14 @@ pub fn train(
         .lexical
         .enabled()
         .then(|| Lexicon::fit(settings.lexical, examples.iter().map(|e| e.text.as_str())));
-    let head_width = lexicon.as_ref().map_or(dimension, |l| l.width(dimension));
-    let inputs: Vec<Vec<f32>> = match &lexicon {
-        Some(l) => examples.iter().map(|e| l.input(&e.vector, &e.text)).collect(),
-        None => examples.iter().map(|e| e.vector.clone()).collect(),
-    };
+    let inputs: Vec<Cow<[f32]>> =
+        examples.iter().map(|e| head_input(lexicon.as_ref(), &e.vector, &e.text)).collect();
     let index: BTreeMap<&str, u32> = labels.iter().enumerate().map(|(i, l)| (l.as_str(), i as u32)).collect();
     let classes: Vec<u32> = examples.iter().map(|e| index[e.intent.as_str()]).collect();
     let spec = HeadSpec {
         kind: HeadKind::SingleLabel,
         labels: labels.clone(),
-        dimension: head_width,
+        dimension: head_width(lexicon.as_ref(), dimension),
         hidden: settings.hidden,
         activation: Default::default(),
     };
@@ -190,7 +189,7 @@ pub fn train(
         precision: chosen.precision,
     };
 
-    let all_x: Vec<f32> = inputs.into_iter().flatten().collect();
+    let all_x: Vec<f32> = inputs.iter().flat_map(|x| x.iter().copied()).collect();
     let head = Head::train(spec, &all_x, Targets::Classes(&classes), &settings.head).map_err(model)?;
     let weights = head.to_safetensors().map_err(model)?;
     let record =

@@ -142,33 +142,65 @@ impl Browser {
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {
-        let el = self.find(css).await;
-        self.cmd(reqwest::Method::POST, &format!("/element/{el}/clear"), Some(json!({}))).await;
-        self.cmd(reqwest::Method::POST, &format!("/element/{el}/value"), Some(json!({ "text": text }))).await;
+        self.on_element(css, reqwest::Method::POST, "/clear", Some(json!({}))).await;
+        self.on_element(css, reqwest::Method::POST, "/value", Some(json!({ "text": text }))).await;
+    }
+
+    /// Runs a command on the element matching `css`. If the page replaced that element between
+    /// finding it and using it (a form submit still loading, a queue poll), it finds it again.
+    async fn on_element(
+        &self,
+        css: &str,
+        method: reqwest::Method,
+        command: &str,
+        body: Option<Value>,
+    ) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let el = self.find(css).await;
+            let url = format!("{}/element/{el}{command}", self.base);
+            let mut request = self.http.request(method.clone(), &url);
+            if let Some(body) = &body {
+                request = request.json(body);
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let v: Value = response.json().await.unwrap();
+            if status.is_success() {
+                return v["value"].clone();
+            }
+            let stale = v["value"]["error"] == "stale element reference";
+            assert!(stale && Instant::now() < deadline, "WebDriver {url}: {status} {v}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     pub async fn click(&self, css: &str) {
-        let el = self.find(css).await;
-        self.cmd(reqwest::Method::POST, &format!("/element/{el}/click"), Some(json!({}))).await;
+        self.on_element(css, reqwest::Method::POST, "/click", Some(json!({}))).await;
     }
 
     pub async fn text(&self, css: &str) -> String {
-        let el = self.find(css).await;
-        self.cmd(reqwest::Method::GET, &format!("/element/{el}/text"), None)
-            .await
-            .as_str()
-            .unwrap()
-            .to_owned()
+        self.on_element(css, reqwest::Method::GET, "/text", None).await.as_str().unwrap().to_owned()
+    }
+
+    /// The element's text once it contains `needle`, waiting up to 10 s: for a page that a
+    /// click is still replacing, whose old copy has the same element with the old text.
+    pub async fn text_containing(&self, css: &str, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = self.text(css).await;
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(Instant::now() < deadline, "{css:?} still reads {text:?}, never {needle:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// A form control's current value (what the person typed or inserted).
     pub async fn value(&self, css: &str) -> String {
-        let el = self.find(css).await;
-        self.cmd(reqwest::Method::GET, &format!("/element/{el}/property/value"), None)
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+        let v = self.on_element(css, reqwest::Method::GET, "/property/value", None).await;
+        v.as_str().unwrap_or_default().to_owned()
     }
 
     pub async fn script(&self, script: &str) -> Value {

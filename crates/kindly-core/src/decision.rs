@@ -204,6 +204,8 @@ pub struct Evidence {
     pub model_version: i64,
     pub knowledge_threshold: f32,
     pub margin_threshold: f32,
+    /// The intensity a negative emotion must show for strong negativity to count.
+    pub negativity_support: f32,
     /// Every sensitivity score measured, flagged or not.
     pub sensitivity: Vec<SensitivitySignal>,
     /// Every emotion measured, with the intensity that would call for a person.

@@ -65,20 +65,24 @@ impl EmotionSignal {
     }
 }
 
-/// The intensity a negative emotion (anger, sadness, fear, disappointment, disgust) must show for
-/// strong negativity to count.
-pub const NEGATIVITY_SUPPORT: f32 = 0.3;
-
 /// The signals that call for a person. Negativity on its own says "this is a complaint", which is
 /// what most support tickets are ("Why did my transfer fail?" scores 0.98 on the Twitter-trained
-/// head): it counts only when a negative emotion also shows at [`NEGATIVITY_SUPPORT`] or more.
-pub fn strong_signals(signals: &[EmotionSignal]) -> Vec<&EmotionSignal> {
+/// head): it counts only when a negative emotion also shows at `support` or more
+/// (`pipeline.policy.negativity_support`; see [`negativity_support`]).
+pub fn strong_signals(signals: &[EmotionSignal], support: f32) -> Vec<&EmotionSignal> {
+    let supported = negativity_support(signals, support).is_some();
+    signals.iter().filter(|s| s.strong() && (s.emotion != Emotion::Negativity || supported)).collect()
+}
+
+/// The strongest negative emotion (anger, sadness, fear, disappointment, disgust), if it shows at
+/// `support` or more: what makes strong negativity count.
+pub fn negativity_support(signals: &[EmotionSignal], support: f32) -> Option<&EmotionSignal> {
     use Emotion::*;
-    let supported = signals.iter().any(|s| {
-        matches!(s.emotion, Anger | Sadness | Fear | Disappointment | Disgust)
-            && s.intensity >= NEGATIVITY_SUPPORT
-    });
-    signals.iter().filter(|s| s.strong() && (s.emotion != Negativity || supported)).collect()
+    signals
+        .iter()
+        .filter(|s| matches!(s.emotion, Anger | Sadness | Fear | Disappointment | Disgust))
+        .filter(|s| s.intensity >= support)
+        .max_by(|a, b| a.intensity.total_cmp(&b.intensity))
 }
 
 #[cfg(test)]
@@ -93,10 +97,12 @@ mod tests {
     fn negativity_needs_a_negative_emotion_behind_it() {
         let complaint =
             [signal(Emotion::Negativity, 0.98, Some(0.95)), signal(Emotion::Anger, 0.1, Some(0.7))];
-        assert!(strong_signals(&complaint).is_empty());
+        assert!(strong_signals(&complaint, 0.3).is_empty());
         let upset = [signal(Emotion::Negativity, 0.98, Some(0.95)), signal(Emotion::Disgust, 0.4, None)];
-        assert_eq!(strong_signals(&upset).len(), 1);
+        assert_eq!(strong_signals(&upset, 0.3).len(), 1);
+        assert!(strong_signals(&upset, 0.6).is_empty(), "the support is a setting");
         let angry = [signal(Emotion::Negativity, 0.5, Some(0.95)), signal(Emotion::Anger, 0.8, Some(0.7))];
-        assert_eq!(strong_signals(&angry)[0].emotion, Emotion::Anger);
+        assert_eq!(strong_signals(&angry, 0.3)[0].emotion, Emotion::Anger);
+        assert_eq!(negativity_support(&upset, 0.3).map(|s| s.emotion), Some(Emotion::Disgust));
     }
 }

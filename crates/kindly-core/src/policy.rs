@@ -37,6 +37,10 @@ pub struct PolicySettings {
     pub max_words: u32,
     /// This many distinct intents recognised in separate sentences make a ticket complex.
     pub max_distinct_intents: usize,
+    /// Strong negativity calls for a person only when a negative emotion (anger, sadness, fear,
+    /// disappointment, disgust) also shows at this intensity or more: negativity alone is what
+    /// most complaints are. Set with the committed emotion heads (README, emotion heads).
+    pub negativity_support: f32,
 }
 
 impl Default for PolicySettings {
@@ -49,6 +53,7 @@ impl Default for PolicySettings {
             human_only_intents: Vec::new(),
             max_words: 250,
             max_distinct_intents: 2,
+            negativity_support: 0.6,
         }
     }
 }
@@ -62,6 +67,7 @@ pub fn decide(
 ) -> Decision {
     evidence.knowledge_threshold = settings.min_knowledge_score;
     evidence.margin_threshold = settings.min_margin;
+    evidence.negativity_support = settings.negativity_support;
     let mut reasons = Vec::new();
 
     sensitive_reasons(&evidence, &mut reasons);
@@ -109,20 +115,26 @@ fn sensitive_reasons(evidence: &Evidence, reasons: &mut Vec<Reason>) {
 /// Strong emotions from the trained heads. Anger adds to the anger exemplars' reason; the others
 /// are `strong_emotion`.
 fn emotion_reasons(evidence: &Evidence, reasons: &mut Vec<Reason>) {
-    let strong = crate::emotion::strong_signals(&evidence.emotions);
+    let support = evidence.negativity_support;
+    let strong = crate::emotion::strong_signals(&evidence.emotions, support);
     for e in &strong {
         let code = if e.emotion == Emotion::Anger {
             HandoffReason::AngerOrFrustration
         } else {
             HandoffReason::StrongEmotion
         };
-        let detail = format!(
+        let mut detail = format!(
             "{}: {} {:.2} ≥ {:.2} (emotion head)",
             code.code(),
             e.emotion.as_str(),
             e.intensity,
             e.threshold.unwrap_or_default()
         );
+        if e.emotion == Emotion::Negativity
+            && let Some(s) = crate::emotion::negativity_support(&evidence.emotions, support)
+        {
+            detail.push_str(&format!(", with {} {:.2} ≥ {support:.2}", s.emotion.as_str(), s.intensity));
+        }
         match reasons.iter_mut().find(|r| r.code == code) {
             Some(r) if code == HandoffReason::StrongEmotion => {
                 r.detail.push_str(&format!("; {} {:.2}", e.emotion.as_str(), e.intensity));
@@ -468,11 +480,23 @@ mod tests {
                     e.emotions.push(emotion(Emotion::Negativity, 0.98));
                     e.emotions.push(EmotionSignal {
                         emotion: Emotion::Sadness,
-                        intensity: 0.4,
+                        intensity: 0.65,
                         threshold: Some(0.7),
                     });
                 },
                 vec![StrongEmotion],
+            ),
+            (
+                "negativity with mild sadness, under the support, is not",
+                |e| {
+                    e.emotions.push(emotion(Emotion::Negativity, 0.98));
+                    e.emotions.push(EmotionSignal {
+                        emotion: Emotion::Sadness,
+                        intensity: 0.4,
+                        threshold: Some(0.7),
+                    });
+                },
+                vec![],
             ),
             (
                 "two distinct questions",
@@ -532,6 +556,19 @@ mod tests {
             d.summary,
             "answered: intent track_order 0.90 ≥ 0.50; best article kb-1 0.82 ≥ 0.60; no sensitivity or emotion flags"
         );
+    }
+
+    #[test]
+    fn strong_negativity_names_the_emotion_behind_it() {
+        let mut e = routine();
+        e.emotions.push(emotion(Emotion::Negativity, 0.98));
+        e.emotions.push(EmotionSignal { emotion: Emotion::Disgust, intensity: 0.66, threshold: None });
+        let d = decide(TicketId::new(), e, &PolicySettings::default(), Utc::now());
+        assert_eq!(
+            d.reasons[0].detail,
+            "strong_emotion: negativity 0.98 ≥ 0.70 (emotion head), with disgust 0.66 ≥ 0.60"
+        );
+        assert_eq!(d.evidence.negativity_support, 0.6, "the support is recorded with the evidence");
     }
 
     #[test]

@@ -56,10 +56,10 @@ impl Default for PipelineSettings {
             brand: "Lumo".into(),
             intent: IntentTraining::default(),
             strong_emotions: BTreeMap::from([
-                (Emotion::Anger, 0.7),
-                (Emotion::Sadness, 0.7),
-                (Emotion::Fear, 0.7),
-                (Emotion::Disappointment, 0.7),
+                (Emotion::Anger, 0.6),
+                (Emotion::Sadness, 0.6),
+                (Emotion::Fear, 0.6),
+                (Emotion::Disappointment, 0.6),
                 (Emotion::Negativity, 0.95),
             ]),
             shadow_mode: false,
@@ -75,6 +75,7 @@ impl PipelineSettings {
             ("pipeline.policy.min_intent_confidence", p.min_intent_confidence),
             ("pipeline.policy.min_knowledge_score", p.min_knowledge_score),
             ("pipeline.policy.min_margin", p.min_margin),
+            ("pipeline.policy.negativity_support", p.negativity_support),
             ("pipeline.lexical_weight", self.lexical_weight),
         ] {
             if !(0.0..=1.0).contains(&v) {

@@ -50,11 +50,10 @@ pub struct TrainHeadsArgs {
     #[arg(long, default_value_t = 1e-3)]
     emotion_lr: f64,
     /// Hash buckets of the character n-grams both heads read next to the embedding (0: the
-    /// embedding alone, the committed heads). With 1024, GoEmotions' Ekman macro-F1 rose from
-    /// 0.523 to 0.558, but the heads then read routine complaints ("My payment was declined")
-    /// as strongly emotional: 4.2% of BANKING77's test tickets went to a person for it, against
-    /// 1.6% (README, emotion heads).
-    #[arg(long, default_value_t = 0)]
+    /// embedding alone). With 1024, GoEmotions' Ekman macro-F1 rose from 0.523 to 0.558 and
+    /// Twitter's negative F1 from 0.888 to 0.897; the policy's emotion thresholds were then set
+    /// for these heads (`scripts/calibrate_emotion_policy.py`, README, emotion heads).
+    #[arg(long, default_value_t = CharNgrams::default().buckets)]
     lexical_buckets: usize,
     /// Length of the n-gram features against the embedding's.
     #[arg(long, default_value_t = CharNgrams::default().weight)]

@@ -424,6 +424,13 @@ mod tests {
         EmotionSignal { emotion, intensity, threshold: Some(0.7) }
     }
 
+    /// Strong negativity, and sadness at `sadness`: under its own threshold (0.7), perhaps
+    /// above the support negativity needs (0.6).
+    fn negativity_with_sadness(e: &mut Evidence, sadness: f32) {
+        e.emotions.push(emotion(Emotion::Negativity, 0.98));
+        e.emotions.push(emotion(Emotion::Sadness, sadness));
+    }
+
     fn codes(d: &Decision) -> Vec<HandoffReason> {
         d.reasons.iter().map(|r| r.code).collect()
     }
@@ -476,26 +483,12 @@ mod tests {
             ),
             (
                 "negativity with sadness behind it is",
-                |e| {
-                    e.emotions.push(emotion(Emotion::Negativity, 0.98));
-                    e.emotions.push(EmotionSignal {
-                        emotion: Emotion::Sadness,
-                        intensity: 0.65,
-                        threshold: Some(0.7),
-                    });
-                },
+                |e| negativity_with_sadness(e, 0.65),
                 vec![StrongEmotion],
             ),
             (
                 "negativity with mild sadness, under the support, is not",
-                |e| {
-                    e.emotions.push(emotion(Emotion::Negativity, 0.98));
-                    e.emotions.push(EmotionSignal {
-                        emotion: Emotion::Sadness,
-                        intensity: 0.4,
-                        threshold: Some(0.7),
-                    });
-                },
+                |e| negativity_with_sadness(e, 0.4),
                 vec![],
             ),
             (

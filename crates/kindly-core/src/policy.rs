@@ -112,8 +112,8 @@ fn sensitive_reasons(evidence: &Evidence, reasons: &mut Vec<Reason>) {
     }
 }
 
-/// Strong emotions from the trained heads. Anger adds to the anger exemplars' reason; the others
-/// are `strong_emotion`.
+/// Strong emotions from the trained heads. Anger joins the anger exemplars' reason; the others
+/// are one `strong_emotion` reason. Each emotion that fires is named with its threshold.
 fn emotion_reasons(evidence: &Evidence, reasons: &mut Vec<Reason>) {
     let support = evidence.negativity_support;
     let strong = crate::emotion::strong_signals(&evidence.emotions, support);
@@ -123,9 +123,8 @@ fn emotion_reasons(evidence: &Evidence, reasons: &mut Vec<Reason>) {
         } else {
             HandoffReason::StrongEmotion
         };
-        let mut detail = format!(
-            "{}: {} {:.2} ≥ {:.2} (emotion head)",
-            code.code(),
+        let mut what = format!(
+            "{} {:.2} ≥ {:.2} (emotion head)",
             e.emotion.as_str(),
             e.intensity,
             e.threshold.unwrap_or_default()
@@ -133,14 +132,11 @@ fn emotion_reasons(evidence: &Evidence, reasons: &mut Vec<Reason>) {
         if e.emotion == Emotion::Negativity
             && let Some(s) = crate::emotion::negativity_support(&evidence.emotions, support)
         {
-            detail.push_str(&format!(", with {} {:.2} ≥ {support:.2}", s.emotion.as_str(), s.intensity));
+            what.push_str(&format!(", with {} {:.2} ≥ {support:.2}", s.emotion.as_str(), s.intensity));
         }
         match reasons.iter_mut().find(|r| r.code == code) {
-            Some(r) if code == HandoffReason::StrongEmotion => {
-                r.detail.push_str(&format!("; {} {:.2}", e.emotion.as_str(), e.intensity));
-            }
-            Some(_) => {}
-            None => reasons.push(Reason { code, detail }),
+            Some(r) => r.detail.push_str(&format!("; {what}")),
+            None => reasons.push(Reason { code, detail: format!("{}: {what}", code.code()) }),
         }
     }
 }
@@ -562,6 +558,29 @@ mod tests {
             "strong_emotion: negativity 0.98 ≥ 0.70 (emotion head), with disgust 0.66 ≥ 0.60"
         );
         assert_eq!(d.evidence.negativity_support, 0.6, "the support is recorded with the evidence");
+    }
+
+    #[test]
+    fn every_emotion_that_fires_is_named_with_its_threshold() {
+        let mut e = routine();
+        e.sensitivity.push(SensitivitySignal {
+            category: SensitiveCategory::AngerOrFrustration,
+            score: 0.7,
+            threshold: 0.5,
+            exemplar: "I am furious.".into(),
+        });
+        e.emotions.push(emotion(Emotion::Anger, 0.8));
+        e.emotions.push(emotion(Emotion::Sadness, 0.9));
+        e.emotions.push(emotion(Emotion::Fear, 0.75));
+        let d = decide(TicketId::new(), e, &PolicySettings::default(), Utc::now());
+        let details: Vec<&str> = d.reasons.iter().map(|r| r.detail.as_str()).collect();
+        assert_eq!(
+            details,
+            [
+                "anger_or_frustration 0.70 ≥ 0.50 (like \"I am furious.\"); anger 0.80 ≥ 0.70 (emotion head)",
+                "strong_emotion: sadness 0.90 ≥ 0.70 (emotion head); fear 0.75 ≥ 0.70 (emotion head)",
+            ]
+        );
     }
 
     #[test]

@@ -71,11 +71,12 @@ impl SqliteStore {
     /// connection has no copy: it checks the file as it is.
     pub async fn integrity_check(&self) -> Result<(), StoreError> {
         let mut conn = self.pool.connect_options().connect().await.map_err(backend)?;
-        let result = sqlx::query_scalar::<_, String>("PRAGMA integrity_check").fetch_one(&mut conn).await;
+        // One row per problem found (SQLite stops at 100), or a single "ok".
+        let result = sqlx::query_scalar::<_, String>("PRAGMA integrity_check").fetch_all(&mut conn).await;
         let closed = conn.close().await;
-        let result = result.map_err(backend)?;
+        let problems = result.map_err(backend)?;
         closed.map_err(backend)?;
-        if result == "ok" { Ok(()) } else { Err(StoreError::Corrupt(result)) }
+        if problems == ["ok"] { Ok(()) } else { Err(StoreError::Corrupt(problems.join("; "))) }
     }
 
     /// Writes a consistent copy of the whole database to `path` (SQLite's `VACUUM INTO`), while

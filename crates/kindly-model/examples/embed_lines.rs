@@ -16,22 +16,14 @@ fn main() -> Result<(), Box<dyn Error>> {
     let embedder = kindly_model::SentenceEmbedder::load(Path::new(model))?;
     let text = std::fs::read_to_string(input)?;
     let lines: Vec<&str> = text.lines().collect();
-    // Batches of similar length pad less.
-    let mut order: Vec<usize> = (0..lines.len()).collect();
-    order.sort_by_key(|&i| lines[i].len());
-    let d = embedder.dimension();
-    let mut out = vec![0f32; lines.len() * d];
-    for (n, batch) in order.chunks(32).enumerate() {
-        let texts: Vec<&str> = batch.iter().map(|&i| lines[i]).collect();
-        for (vector, &i) in embedder.embed(&texts)?.iter().zip(batch) {
-            out[i * d..(i + 1) * d].copy_from_slice(vector);
-        }
-        if n % 50 == 0 {
-            eprintln!("{}/{}", n * 32, lines.len());
-        }
-    }
+    let mut done = 0;
+    let rows = embedder.embed_rows(&lines, 64, |n| {
+        done += n;
+        eprint!("\r{done}/{} lines", lines.len());
+    })?;
+    eprintln!();
     let mut file = std::io::BufWriter::new(std::fs::File::create(output)?);
-    for v in out {
+    for v in rows {
         file.write_all(&v.to_le_bytes())?;
     }
     Ok(())

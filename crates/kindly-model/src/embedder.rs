@@ -144,4 +144,27 @@ impl SentenceEmbedder {
         }
         Ok(out)
     }
+
+    /// Embeds many texts into one row-major buffer (`texts.len() × dimension`, in the order
+    /// given), `batch` texts per call, shortest first so batches pad little. `progress` hears how
+    /// many texts each batch finished.
+    pub fn embed_rows(
+        &self,
+        texts: &[&str],
+        batch: usize,
+        mut progress: impl FnMut(usize),
+    ) -> Result<Vec<f32>, ModelError> {
+        let d = self.dimension;
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| texts[i].len());
+        let mut rows = vec![0.0f32; texts.len() * d];
+        for chunk in order.chunks(batch.max(1)) {
+            let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
+            for (vector, &i) in self.embed(&batch)?.iter().zip(chunk) {
+                rows[i * d..(i + 1) * d].copy_from_slice(vector);
+            }
+            progress(chunk.len());
+        }
+        Ok(rows)
+    }
 }

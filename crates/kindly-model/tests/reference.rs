@@ -63,6 +63,13 @@ fn vectors_match_sentence_transformers() {
         let single = model.embed(&[case.text.as_str()]).unwrap().remove(0);
         assert!(cosine(&single, batched) > 0.99999);
     }
+    // Row-major in small length-sorted batches: each row is its text's vector, in order.
+    let mut done = 0;
+    let rows = model.embed_rows(&texts, 2, |n| done += n).unwrap();
+    assert_eq!((rows.len(), done), (texts.len() * 384, texts.len()));
+    for (row, v) in rows.chunks_exact(384).zip(&ours) {
+        assert!(cosine(row, v) > 0.99999);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

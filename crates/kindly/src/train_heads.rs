@@ -352,16 +352,7 @@ fn embed_all(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.enable_steady_tick(Duration::from_millis(200));
-    let mut order: Vec<usize> = (0..texts.len()).collect();
-    order.sort_by_key(|&i| texts[i].len());
-    let mut vectors = vec![0.0f32; texts.len() * dimension];
-    for chunk in order.chunks(EMBED_BATCH) {
-        let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
-        for (vector, &i) in embedder.embed(&batch)?.iter().zip(chunk) {
-            vectors[i * dimension..(i + 1) * dimension].copy_from_slice(vector);
-        }
-        bar.inc(chunk.len() as u64);
-    }
+    let vectors = embedder.embed_rows(texts, EMBED_BATCH, |n| bar.inc(n as u64))?;
     bar.finish_and_clear();
     if let Some(path) = cached {
         std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;

@@ -80,15 +80,24 @@ impl Drop for Driver {
 }
 
 async fn call(http: &reqwest::Client, method: reqwest::Method, url: &str, body: Option<Value>) -> Value {
+    try_call(http, method, url, body.as_ref()).await.unwrap_or_else(|e| panic!("WebDriver {url}: {e}"))
+}
+
+/// A WebDriver command's `value`, or its status and error body.
+async fn try_call(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    body: Option<&Value>,
+) -> Result<Value, String> {
     let mut request = http.request(method, url);
     if let Some(body) = body {
-        request = request.json(&body);
+        request = request.json(body);
     }
     let response = request.send().await.unwrap();
     let status = response.status();
     let v: Value = response.json().await.unwrap();
-    assert!(status.is_success(), "WebDriver {url}: {status} {v}");
-    v["value"].clone()
+    if status.is_success() { Ok(v["value"].clone()) } else { Err(format!("{status} {v}")) }
 }
 
 /// One browser window.
@@ -159,18 +168,13 @@ impl Browser {
         loop {
             let el = self.find(css).await;
             let url = format!("{}/element/{el}{command}", self.base);
-            let mut request = self.http.request(method.clone(), &url);
-            if let Some(body) = &body {
-                request = request.json(body);
+            match try_call(&self.http, method.clone(), &url, body.as_ref()).await {
+                Ok(value) => return value,
+                Err(e) => assert!(
+                    e.contains("stale element reference") && Instant::now() < deadline,
+                    "WebDriver {url}: {e}"
+                ),
             }
-            let response = request.send().await.unwrap();
-            let status = response.status();
-            let v: Value = response.json().await.unwrap();
-            if status.is_success() {
-                return v["value"].clone();
-            }
-            let stale = v["value"]["error"] == "stale element reference";
-            assert!(stale && Instant::now() < deadline, "WebDriver {url}: {status} {v}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }

@@ -25,7 +25,6 @@ Needs numpy only; heads are read by `compare_emotion_heads.py`'s code.
 """
 import csv
 import itertools
-import json
 import sys
 
 import numpy as np
@@ -39,16 +38,6 @@ NEEDS_PERSON = ["anger", "sadness", "fear", "disappointment"]
 def banking77_texts():
     with open(BANKING77_TRAIN, newline="", encoding="utf-8") as f:
         return [row["text"].replace("\n", " ") for row in csv.DictReader(f)]
-
-
-def goemotions_dev(cache):
-    names = open(heads.DATA + "emotions.txt").read().split()
-    ekman = json.load(open(heads.DATA + "ekman_mapping.json"))
-    rows = [l.rstrip("\n").rsplit("\t", 2) for l in open(heads.DATA + "dev.tsv", encoding="utf-8") if l.strip()]
-    labels = [[names[int(i)] for i in row[1].split(",")] for row in rows]
-    negative = set(sum((ekman[g] for g in ["anger", "sadness", "fear", "disgust"]), [])) | {"disappointment"}
-    x = np.fromfile(cache, dtype="<f4").reshape(-1, 384)[heads.TRAIN_ROWS:heads.TRAIN_ROWS + len(rows)]
-    return x, [row[0] for row in rows], np.array([any(l in negative for l in ls) for ls in labels])
 
 
 def scores(folder, x, texts):
@@ -67,7 +56,8 @@ def main():
     if sys.argv[1:] == ["texts"]:
         print("\n".join(banking77_texts()))
         return
-    gx, gtexts, gold = goemotions_dev(sys.argv[1])
+    gx, gtexts, truth = heads.goemotions_dev(sys.argv[1])
+    gold = np.any([truth(g) for g in heads.NEGATIVE], 0)
     btexts = banking77_texts()
     bx = np.fromfile(sys.argv[2], dtype="<f4").reshape(-1, 384)
     assert len(bx) == len(btexts), f"{sys.argv[2]} has {len(bx)} rows for {len(btexts)} questions"

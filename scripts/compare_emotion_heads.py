@@ -71,17 +71,23 @@ def ngram_features(lexicon, text):
     return features * (lexicon["weight"] / length) if length > 0 else features
 
 
-def main():
+def goemotions_dev(cache):
+    """GoEmotions dev: its embeddings (the rows after train in the `train-heads` cache), texts, and
+    `truth(group)`, whether each text carries a label of that Ekman group (or disappointment)."""
     names = open(DATA + "emotions.txt").read().split()
     ekman = json.load(open(DATA + "ekman_mapping.json"))
     rows = [line.rstrip("\n").rsplit("\t", 2) for line in open(DATA + "dev.tsv", encoding="utf-8") if line.strip()]
-    texts = [row[0] for row in rows]
     dev = [[names[int(i)] for i in row[1].split(",")] for row in rows]
-    x = np.fromfile(sys.argv[1], dtype="<f4").reshape(-1, 384)[TRAIN_ROWS:TRAIN_ROWS + len(dev)]
+    x = np.fromfile(cache, dtype="<f4").reshape(-1, 384)[TRAIN_ROWS:TRAIN_ROWS + len(dev)]
 
     def truth(group):
         members = ekman.get(group, []) + ([group] if group == "disappointment" else [])
         return np.array([any(label in members for label in row) for row in dev])
+    return x, [row[0] for row in rows], truth
+
+
+def main():
+    x, texts, truth = goemotions_dev(sys.argv[1])
     any_negative = np.any([truth(g) for g in NEGATIVE], 0)
     for folder in sys.argv[2:]:
         s = load_head(folder)(x, texts)

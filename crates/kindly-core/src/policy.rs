@@ -266,9 +266,8 @@ fn knowledge_reasons<'a>(
             ),
         );
     }
-    let rival = approved.find(|k| k.intents.iter().all(|i| !best.intents.contains(i)));
-    if let Some(rival) = rival
-        && best.score - rival.score < settings.min_margin
+    if let Some(rival) = close_rival(evidence, best, settings)
+        && !intent_settles(evidence, best)
     {
         push(
             reasons,
@@ -285,6 +284,29 @@ fn knowledge_reasons<'a>(
         );
     }
     Some(best)
+}
+
+/// The best approved hit for a different answer, when it comes within the margin of `best`.
+fn close_rival<'a>(
+    evidence: &'a Evidence,
+    best: &KnowledgeHit,
+    settings: &PolicySettings,
+) -> Option<&'a KnowledgeHit> {
+    let mut approved = evidence.knowledge.iter().filter(|k| k.status == PointStatus::Approved).skip(1);
+    approved
+        .find(|k| k.intents.iter().all(|i| !best.intents.contains(i)))
+        .filter(|rival| best.score - rival.score < settings.min_margin)
+}
+
+/// Close knowledge for two different answers is ambiguous only when the intent model does not
+/// choose between them: an intent at or above its calibrated threshold that names the best
+/// hit's intent settles it (the threshold was set on held-out folds to reach the target
+/// precision). Knowledge without intents, or no intent model yet, leaves it ambiguous.
+fn intent_settles(evidence: &Evidence, best: &KnowledgeHit) -> bool {
+    evidence
+        .intent
+        .as_ref()
+        .is_some_and(|i| i.confidence >= evidence.intent_threshold && best.intents.contains(&i.intent))
 }
 
 fn threshold_note(evidence: &Evidence) -> &'static str {
@@ -324,8 +346,11 @@ fn answer_summary(evidence: &Evidence, best: &KnowledgeHit, settings: &PolicySet
         .as_ref()
         .map(|i| format!("intent {} {:.2} ≥ {:.2}; ", i.intent, i.confidence, evidence.intent_threshold))
         .unwrap_or_default();
+    let settled = close_rival(evidence, best, settings)
+        .map(|r| format!("runner-up {} {:.2} is close, the intent settles it; ", r.reference, r.score))
+        .unwrap_or_default();
     format!(
-        "answered: {intent}best {} {:.2} ≥ {:.2}; no sensitivity or emotion flags",
+        "answered: {intent}best {} {:.2} ≥ {:.2}; {settled}no sensitivity or emotion flags",
         best.reference, best.score, settings.min_knowledge_score
     )
 }
@@ -508,7 +533,31 @@ mod tests {
                 |e| e.knowledge[0].intents = vec!["refund".into()],
                 vec![KnowledgeIntentMismatch],
             ),
-            ("two different answers too close", |e| e.knowledge[1].score = 0.81, vec![AmbiguousKnowledge]),
+            ("a confident intent settles two close answers", |e| e.knowledge[1].score = 0.81, vec![]),
+            (
+                "two close answers and an unsure intent",
+                |e| {
+                    e.knowledge[1].score = 0.81;
+                    e.intent.as_mut().unwrap().confidence = 0.2;
+                },
+                vec![LowIntentConfidence, AmbiguousKnowledge],
+            ),
+            (
+                "two close answers and no intent model yet",
+                |e| {
+                    e.knowledge[1].score = 0.81;
+                    e.intent = None;
+                },
+                vec![LowIntentConfidence, AmbiguousKnowledge],
+            ),
+            (
+                "two close answers, the best without an intent",
+                |e| {
+                    e.knowledge[1].score = 0.81;
+                    e.knowledge[0].intents.clear();
+                },
+                vec![AmbiguousKnowledge],
+            ),
             (
                 "close hits for the same intent are fine",
                 |e| {
@@ -544,6 +593,19 @@ mod tests {
         assert_eq!(
             d.summary,
             "answered: intent track_order 0.90 ≥ 0.50; best article kb-1 0.82 ≥ 0.60; no sensitivity or emotion flags"
+        );
+    }
+
+    #[test]
+    fn an_answer_names_the_close_runner_up_the_intent_settled() {
+        let mut evidence = routine();
+        evidence.knowledge[1].score = 0.81;
+        let d = decide(TicketId::new(), evidence, &PolicySettings::default(), Utc::now());
+        assert!(d.is_answer());
+        assert!(
+            d.summary.contains("runner-up article kb-2 0.81 is close, the intent settles it"),
+            "{}",
+            d.summary
         );
     }
 

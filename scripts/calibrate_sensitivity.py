@@ -32,8 +32,15 @@ def sents(t):
     return parts if len(parts)>=2 else []
 def vecs(t): return m.encode([t]+sents(t), normalize_embeddings=True)
 E = {c: m.encode(v["exemplars"], normalize_embeddings=True) for c,v in ex.items()}
+U = {c: m.encode(v["unlike"], normalize_embeddings=True) for c,v in ex.items() if v.get("unlike")}
 def score(t):
-    V = vecs(t); return {c: float((V@E[c].T).max()) for c in E}
+    # As Kindly does: a part closer to one of the category's `unlike` sentences does not count.
+    V = vecs(t); out = {}
+    for c in E:
+        s = (V@E[c].T).max(1)
+        if c in U: s = np.where(s > (V@U[c].T).max(1), s, 0.0)
+        out[c] = float(s.max())
+    return out
 R = [score(t) for t in routine]
 for c in E:
     rmax = sorted(((r[c],t) for r,t in zip(R,routine)), reverse=True)[:2]

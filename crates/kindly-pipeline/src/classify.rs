@@ -62,6 +62,11 @@ pub struct CategoryExemplars {
     /// Cosine similarity at or above which the category is flagged.
     pub threshold: f32,
     pub exemplars: Vec<String>,
+    /// Routine sentences that come close to the exemplars but are not this situation ("call me
+    /// Sam" is not a request for a person). A part of the ticket closer to one of these than to
+    /// every exemplar does not count for the category.
+    #[serde(default)]
+    pub unlike: Vec<String>,
 }
 
 /// The exemplar file: one table per sensitive category, e.g. `[bereavement]`.
@@ -97,12 +102,24 @@ struct Exemplar {
     category: SensitiveCategory,
     text: String,
     vector: Vec<f32>,
+    /// One of the category's `unlike` sentences rather than an exemplar.
+    unlike: bool,
 }
 
 /// Scores a ticket against every category's exemplars (embedded once, at start-up).
 pub struct SensitivityDetector {
     exemplars: Vec<Exemplar>,
     thresholds: HashMap<SensitiveCategory, f32>,
+}
+
+/// The closest sentence of one category to one vector.
+type Closest<'e> = Option<(f32, &'e str)>;
+
+fn closer<'e>(best: Closest<'e>, score: f32, text: &'e str) -> Closest<'e> {
+    match best {
+        Some((s, _)) if s >= score => best,
+        _ => Some((score, text)),
+    }
 }
 
 impl std::fmt::Debug for SensitivityDetector {
@@ -117,27 +134,35 @@ impl SensitivityDetector {
         let mut thresholds = HashMap::new();
         for (category, c) in config.0 {
             thresholds.insert(category, c.threshold);
-            pending.extend(c.exemplars.into_iter().map(|text| (category, text)));
+            pending.extend(c.exemplars.into_iter().map(|text| (category, text, false)));
+            pending.extend(c.unlike.into_iter().map(|text| (category, text, true)));
         }
-        let vectors = embedder.embed(pending.iter().map(|(_, t)| t.clone()).collect()).await?;
+        let vectors = embedder.embed(pending.iter().map(|(_, t, _)| t.clone()).collect()).await?;
         let exemplars = pending
             .into_iter()
             .zip(vectors)
-            .map(|((category, text), vector)| Exemplar { category, text, vector })
+            .map(|((category, text, unlike), vector)| Exemplar { category, text, vector, unlike })
             .collect();
         Ok(Self { exemplars, thresholds })
     }
 
     /// The best-matching exemplar per category over all the given vectors (the whole ticket
-    /// and its sentences), with the category's threshold.
-    pub fn score<'v>(&self, vectors: impl IntoIterator<Item = &'v [f32]> + Clone) -> Vec<SensitivitySignal> {
-        let mut best: BTreeMap<SensitiveCategory, (f32, &str)> = BTreeMap::new();
-        for e in &self.exemplars {
-            for vector in vectors.clone() {
-                let score = dot(vector, &e.vector);
-                let entry = best.entry(e.category).or_insert((f32::MIN, ""));
-                if score > entry.0 {
-                    *entry = (score, &e.text);
+    /// and its clauses), with the category's threshold. A vector closer to one of the category's
+    /// `unlike` sentences than to all its exemplars does not count for that category.
+    pub fn score<'v>(&self, vectors: impl IntoIterator<Item = &'v [f32]>) -> Vec<SensitivitySignal> {
+        let mut best: BTreeMap<SensitiveCategory, (f32, &str)> =
+            self.thresholds.keys().map(|c| (*c, (0.0, ""))).collect();
+        for vector in vectors {
+            let mut closest: HashMap<(SensitiveCategory, bool), Closest<'_>> = HashMap::new();
+            for e in &self.exemplars {
+                let entry = closest.entry((e.category, e.unlike)).or_default();
+                *entry = closer(*entry, dot(vector, &e.vector), &e.text);
+            }
+            for (&category, entry) in &mut best {
+                let Some(Some((score, text))) = closest.get(&(category, false)).copied() else { continue };
+                let unlike = closest.get(&(category, true)).copied().flatten();
+                if unlike.is_none_or(|(u, _)| u < score) && score > entry.0 {
+                    *entry = (score, text);
                 }
             }
         }
@@ -249,5 +274,57 @@ mod tests {
         assert!(err.contains("no exemplars for"), "{err}");
         let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/sensitivity-exemplars.toml");
         SensitivityExemplars::load(&shipped).unwrap();
+    }
+
+    /// With the real model and the shipped file: routine requests that sound like a sensitive
+    /// category are set aside by its `unlike` sentences, and the situations still flag.
+    #[tokio::test]
+    async fn unlike_sentences_set_routine_requests_aside() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let worker = kindly_model::ModelWorker::start(
+            &root.join("models/all-MiniLM-L6-v2"),
+            kindly_model::WorkerSettings::default(),
+        )
+        .unwrap();
+        let config = SensitivityExemplars::load(&root.join("models/sensitivity-exemplars.toml")).unwrap();
+        let mut without_unlike = config.clone();
+        without_unlike.0.values_mut().for_each(|c| c.unlike.clear());
+        let detector = SensitivityDetector::new(config, &worker).await.unwrap();
+        let bare = SensitivityDetector::new(without_unlike, &worker).await.unwrap();
+        let flags = |text: &'static str, unlike: bool| {
+            let (detector, worker) = (if unlike { &detector } else { &bare }, &worker);
+            async move {
+                let mut texts = vec![text.to_owned()];
+                texts.extend(clauses(text));
+                let vectors = worker.embed(texts).await.unwrap();
+                let signals = detector.score(vectors.iter().map(Vec::as_slice));
+                signals.into_iter().filter(|s| s.flagged()).map(|s| s.category).collect::<Vec<_>>()
+            }
+        };
+        use SensitiveCategory::{HumanRequested, Vulnerability};
+        for routine in [
+            "Please call me Robin.",
+            "I'm going to start calling you Joe.",
+            "I have to make a phone call.",
+            "I'd like to pay my gas bill.",
+            "Could you help me pay my water bill?",
+            "What is the minimum I can pay on my rent bill this month?",
+        ] {
+            assert_eq!(flags(routine, true).await, [], "{routine}");
+            assert!(!flags(routine, false).await.is_empty(), "the exemplars alone flag {routine}");
+        }
+        for (situation, category) in [
+            ("I want a person to call me about my order.", HumanRequested),
+            ("Can I talk to an actual human about my refund?", HumanRequested),
+            ("Please let me speak to an agent.", HumanRequested),
+            ("I lost my job and I can't afford to pay my bill this month.", Vulnerability),
+            ("Money is really tight and this charge means I can't pay my rent.", Vulnerability),
+            (
+                "I was charged twice for my order. I lost my job and I can't afford this, I'm struggling.",
+                Vulnerability,
+            ),
+        ] {
+            assert!(flags(situation, true).await.contains(&category), "{situation}");
+        }
     }
 }

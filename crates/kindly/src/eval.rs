@@ -302,6 +302,12 @@ async fn intents(kindly: &Kindly, dataset: &Dataset, args: &EvalArgs) -> anyhow:
         m.insert("out_of_scope_handoff_rate".into(), ratio(handed_off, out.len()));
         let in_correct = in_scope.iter().filter(|o| o.answered_correctly(oos)).count();
         m.insert("in_scope_answered_correctly".into(), ratio(in_correct, in_scope.len()));
+        let policy = &kindly.pipeline.settings().policy;
+        if let Some((threshold, correct, out)) = one_threshold_at_out_of_scope(&outcomes, oos, policy, 0.95) {
+            m.insert("one_threshold_in_scope_answered_correctly".into(), correct);
+            m.insert("one_threshold_out_of_scope_handoff_rate".into(), out);
+            m.insert("one_threshold_intent_threshold".into(), threshold);
+        }
     }
     // Why tickets went to a person: each reason's share of all tickets (a ticket can have several).
     for o in &outcomes {
@@ -317,6 +323,38 @@ async fn intents(kindly: &Kindly, dataset: &Dataset, args: &EvalArgs) -> anyhow:
     );
     m.insert("seconds_per_ticket".into(), seconds);
     Ok(report(kindly, dataset, "intent", outcomes.len(), train_examples, m, Vec::new()))
+}
+
+/// The reference's way of scoring out of scope: one intent threshold for every intent instead of
+/// the calibrated ones, the policy's other checks unchanged (re-run on each ticket's recorded
+/// evidence). Returns the threshold with the most in-scope tickets answered correctly while at
+/// least `floor` of the out-of-scope ones go to a person, with both shares.
+fn one_threshold_at_out_of_scope(
+    outcomes: &[Outcome1],
+    oos: Option<&str>,
+    policy: &kindly_core::PolicySettings,
+    floor: f64,
+) -> Option<(f64, f64, f64)> {
+    let (out, inside): (Vec<&Outcome1>, Vec<&Outcome1>) =
+        outcomes.iter().partition(|o| o.truth.as_deref() == oos);
+    if out.is_empty() || inside.is_empty() {
+        return None;
+    }
+    let redecided = |o: &Outcome1, threshold: f32| {
+        let mut evidence = o.decision.evidence.clone();
+        evidence.intent_threshold = threshold;
+        let decision = kindly_core::policy::decide(o.decision.ticket_id, evidence, policy, Utc::now());
+        Outcome1 { truth: o.truth.clone(), expect: None, emotions: Vec::new(), decision }
+    };
+    (0..=200)
+        .map(|step| step as f32 * 0.005)
+        .filter_map(|t| {
+            let handed_off = out.iter().filter(|o| !redecided(o, t).decision.is_answer()).count();
+            let out_rate = ratio(handed_off, out.len());
+            let correct = inside.iter().filter(|o| redecided(o, t).answered_correctly(oos)).count();
+            (out_rate >= floor).then(|| (t as f64, ratio(correct, inside.len()), out_rate))
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(a.2.total_cmp(&b.2)))
 }
 
 /// Emotion sets: does Kindly send the tickets that need a person (any negative emotion in the

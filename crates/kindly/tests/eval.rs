@@ -33,5 +33,10 @@ fn eval_on_a_clinc150_slice_reports_sane_numbers() {
     assert!(metric("coverage_at_target") > 0.3, "{report}");
     assert!(metric("out_of_scope_handoff_rate") > 0.5, "{report}");
     assert!(metric("coverage_at_precision_0.95") >= metric("coverage_at_precision_0.99"));
+    // One intent threshold for all intents, chosen so that 95% of out-of-scope queries go to a
+    // person: the policy's other checks still apply, so it cannot answer more than they allow.
+    assert!(metric("one_threshold_out_of_scope_handoff_rate") >= 0.95, "{report}");
+    assert!(metric("one_threshold_in_scope_answered_correctly") > 0.3, "{report}");
+    assert!((0.0..=1.0).contains(&metric("one_threshold_intent_threshold")), "{report}");
     assert!(std::fs::read_to_string(&md).unwrap().contains("| intent_accuracy |"));
 }

@@ -4,12 +4,13 @@
 keeps every other reason the policy raised and re-applies only the knowledge checks, two ways:
 
 - current: the top approved knowledge must score >= 0.6, be about the predicted intent, and lead
-  the best knowledge about another intent by 0.03 (what `policy.rs` does; it reproduces the
-  recorded decisions);
+  the best knowledge about another intent by 0.03 unless the confident intent names it (what
+  `policy.rs` does; it reproduces the recorded decisions);
 - about-intent: answer from the best approved knowledge about the predicted intent, handing off
   only when none was retrieved, it scores < 0.6, or another intent's knowledge beats it by > 0.03.
 
-It also counts, among the in-scope tickets handed off, those with one reason alone.
+It also counts, among the in-scope tickets handed off, those with one reason alone, and the
+answers given although knowledge for another answer came within 0.03 (the intent settled it).
 
     python3 scripts/what_if_knowledge.py out.jsonl [more.jsonl ...]
 """
@@ -40,7 +41,9 @@ def chosen_knowledge(evidence, about_intent):
     if best["score"] < MIN_SCORE or (best["intents"] and intent["intent"] not in best["intents"]):
         return None
     rival = next((k for k in approved[1:] if not set(k["intents"]) & set(best["intents"])), None)
-    return None if rival and best["score"] - rival["score"] < MARGIN else best
+    # A confident intent that names the best knowledge settles a close rival.
+    settled = intent["intent"] in best["intents"]
+    return None if rival and best["score"] - rival["score"] < MARGIN and not settled else best
 
 
 def replay(rows, about_intent):
@@ -75,9 +78,22 @@ def reasons_alone(rows):
     return ", ".join(f"{code} {n}" for code, n in alone.most_common())
 
 
+def settled_answers(rows):
+    settled = [r for r in rows if "runner-up" in r["decision"]["summary"]]
+    right = sum(r["truth"] in knowledge_of(r["decision"])["intents"] for r in settled)
+    return f"{len(settled)} ({len(settled) / len(rows):.1%} of tickets), {right / max(len(settled), 1):.1%} right"
+
+
+def knowledge_of(decision):
+    chosen = decision["outcome"]["knowledge"]
+    return next(k for k in decision["evidence"]["knowledge"] if k["reference"] == chosen)
+
+
 for path in sys.argv[1:]:
     rows = [json.loads(line) for line in open(path)]
     print(path)
     print("  current:     ", replay(rows, about_intent=False))
     print("  about-intent:", replay(rows, about_intent=True))
     print("  in scope, handed off for one reason alone:", reasons_alone(rows))
+    print("  answered although close knowledge for another answer (the intent settled it):",
+          settled_answers(rows))

@@ -29,6 +29,9 @@ pub struct PolicySettings {
     pub min_knowledge_score: f32,
     /// Minimum lead of the best knowledge over the best knowledge for a different intent.
     pub min_margin: f32,
+    /// Whether an intent at or above its calibrated threshold that names the best knowledge's
+    /// intent settles a rival within `min_margin` (otherwise closeness always hands off).
+    pub intent_settles_close_knowledge: bool,
     /// Earlier tickets within the repeat-contact window that make this one a repeat contact.
     pub repeat_contact_count: u32,
     /// Intents that always go to a person, however confident.
@@ -49,6 +52,7 @@ impl Default for PolicySettings {
             min_intent_confidence: 0.6,
             min_knowledge_score: 0.6,
             min_margin: 0.03,
+            intent_settles_close_knowledge: true,
             repeat_contact_count: 2,
             human_only_intents: Vec::new(),
             max_words: 250,
@@ -267,7 +271,7 @@ fn knowledge_reasons<'a>(
         );
     }
     if let Some(rival) = close_rival(evidence, best, settings)
-        && !intent_settles(evidence, best)
+        && !(settings.intent_settles_close_knowledge && intent_settles(evidence, best))
     {
         push(
             reasons,
@@ -347,6 +351,7 @@ fn answer_summary(evidence: &Evidence, best: &KnowledgeHit, settings: &PolicySet
         .map(|i| format!("intent {} {:.2} ≥ {:.2}; ", i.intent, i.confidence, evidence.intent_threshold))
         .unwrap_or_default();
     let settled = close_rival(evidence, best, settings)
+        .filter(|_| settings.intent_settles_close_knowledge)
         .map(|r| format!("runner-up {} {:.2} is close, the intent settles it; ", r.reference, r.score))
         .unwrap_or_default();
     format!(
@@ -594,6 +599,15 @@ mod tests {
             d.summary,
             "answered: intent track_order 0.90 ≥ 0.50; best article kb-1 0.82 ≥ 0.60; no sensitivity or emotion flags"
         );
+    }
+
+    #[test]
+    fn close_knowledge_can_always_hand_off() {
+        let mut evidence = routine();
+        evidence.knowledge[1].score = 0.81;
+        let settings = PolicySettings { intent_settles_close_knowledge: false, ..PolicySettings::default() };
+        let d = decide(TicketId::new(), evidence, &settings, Utc::now());
+        assert_eq!(codes(&d), [HandoffReason::AmbiguousKnowledge]);
     }
 
     #[test]

@@ -38,9 +38,9 @@ EVAL_OUT := target/eval
 ## eval: the real pipeline on public benchmarks (BANKING77, CLINC150, replay, GoEmotions, Twitter airline); reports in target/eval
 eval: model build
 	mkdir -p $(EVAL_OUT)
-	$(KINDLY) eval $(DATA)/banking77 --json $(EVAL_OUT)/banking77.json --markdown $(EVAL_OUT)/banking77.md
-	$(KINDLY) eval $(DATA)/clinc150_oos/data_full.json --json $(EVAL_OUT)/clinc150.json --markdown $(EVAL_OUT)/clinc150.md
-	$(KINDLY) eval $(DATA)/banking77 --replay --json $(EVAL_OUT)/replay.json --markdown $(EVAL_OUT)/replay.md
+	$(KINDLY) eval $(DATA)/banking77 --json $(EVAL_OUT)/banking77.json --markdown $(EVAL_OUT)/banking77.md --decisions $(EVAL_OUT)/banking77-decisions.jsonl
+	$(KINDLY) eval $(DATA)/clinc150_oos/data_full.json --json $(EVAL_OUT)/clinc150.json --markdown $(EVAL_OUT)/clinc150.md --decisions $(EVAL_OUT)/clinc150-decisions.jsonl
+	$(KINDLY) eval $(DATA)/banking77 --replay --json $(EVAL_OUT)/replay.json --markdown $(EVAL_OUT)/replay.md --decisions $(EVAL_OUT)/replay-decisions.jsonl
 	$(KINDLY) eval $(DATA)/goemotions --json $(EVAL_OUT)/goemotions.json --markdown $(EVAL_OUT)/goemotions.md
 	$(KINDLY) eval $(DATA)/twitter_airline_sentiment/Tweets.csv --json $(EVAL_OUT)/twitter.json --markdown $(EVAL_OUT)/twitter.md
 

@@ -38,7 +38,7 @@ pub use ports::{
     TrainingStore, TriageRecord, VectorIndex,
 };
 pub use queue::{Handoff, HandoffContext, HandoffId, HandoffStatus, NewResolution, QueueFilter, Resolution};
-pub use sensitivity::{SensitiveCategory, SensitivitySignal};
+pub use sensitivity::{SensitiveCategory, SensitivitySignal, SetAside};
 pub use shadow::{ShadowCase, ShadowReport};
 pub use ticket::{
     Author, Customer, Message, NewMessage, NewTicket, Ticket, TicketId, TicketStatus, TicketSummary,

@@ -443,7 +443,7 @@ mod tests {
     }
 
     fn signal(category: SensitiveCategory, score: f32) -> SensitivitySignal {
-        SensitivitySignal { category, score, threshold: 0.6, exemplar: "x".into() }
+        SensitivitySignal { category, score, threshold: 0.6, exemplar: "x".into(), set_aside: None }
     }
 
     fn emotion(emotion: Emotion, intensity: f32) -> EmotionSignal {
@@ -644,6 +644,7 @@ mod tests {
             score: 0.7,
             threshold: 0.5,
             exemplar: "I am furious.".into(),
+            set_aside: None,
         });
         e.emotions.push(emotion(Emotion::Anger, 0.8));
         e.emotions.push(emotion(Emotion::Sadness, 0.9));

@@ -52,6 +52,20 @@ pub struct SensitivitySignal {
     pub threshold: f32,
     /// The exemplar sentence that matched best.
     pub exemplar: String,
+    /// A closer match that did not count: that part of the ticket was closer still to one of
+    /// the category's `unlike` sentences.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_aside: Option<SetAside>,
+}
+
+/// An exemplar match set aside because the same part of the ticket was closer to a routine
+/// `unlike` sentence ("call me Sam" is not a request for a person).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetAside {
+    pub score: f32,
+    pub exemplar: String,
+    pub unlike: String,
+    pub unlike_score: f32,
 }
 
 impl SensitivitySignal {

@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use kindly_core::{Embedder, EmotionSignal, PointStatus, SearchFilter, SensitiveCategory, SensitivitySignal};
+use kindly_core::{
+    Embedder, EmotionSignal, PointStatus, SearchFilter, SensitiveCategory, SensitivitySignal, SetAside,
+};
 use serde::Deserialize;
 
 use crate::intent::{IntentModel, IntentPrediction};
@@ -150,28 +152,46 @@ impl SensitivityDetector {
     /// and its clauses), with the category's threshold. A vector closer to one of the category's
     /// `unlike` sentences than to all its exemplars does not count for that category.
     pub fn score<'v>(&self, vectors: impl IntoIterator<Item = &'v [f32]>) -> Vec<SensitivitySignal> {
-        let mut best: BTreeMap<SensitiveCategory, (f32, &str)> =
-            self.thresholds.keys().map(|c| (*c, (0.0, ""))).collect();
+        let mut signals: BTreeMap<SensitiveCategory, SensitivitySignal> = self
+            .thresholds
+            .iter()
+            .map(|(&category, &threshold)| {
+                let signal = SensitivitySignal {
+                    category,
+                    score: 0.0,
+                    threshold,
+                    exemplar: String::new(),
+                    set_aside: None,
+                };
+                (category, signal)
+            })
+            .collect();
         for vector in vectors {
             let mut closest: HashMap<(SensitiveCategory, bool), Closest<'_>> = HashMap::new();
             for e in &self.exemplars {
                 let entry = closest.entry((e.category, e.unlike)).or_default();
                 *entry = closer(*entry, dot(vector, &e.vector), &e.text);
             }
-            for (&category, entry) in &mut best {
-                let Some(Some((score, text))) = closest.get(&(category, false)).copied() else { continue };
-                let unlike = closest.get(&(category, true)).copied().flatten();
-                if unlike.is_none_or(|(u, _)| u < score) && score > entry.0 {
-                    *entry = (score, text);
+            for (category, signal) in &mut signals {
+                let Some(Some((score, text))) = closest.get(&(*category, false)).copied() else { continue };
+                match closest.get(&(*category, true)).copied().flatten() {
+                    Some((unlike_score, unlike)) if unlike_score >= score => {
+                        if signal.set_aside.as_ref().is_none_or(|s| score > s.score) {
+                            let (exemplar, unlike) = (text.to_owned(), unlike.to_owned());
+                            signal.set_aside = Some(SetAside { score, exemplar, unlike, unlike_score });
+                        }
+                    }
+                    _ if score > signal.score => (signal.score, signal.exemplar) = (score, text.to_owned()),
+                    _ => {}
                 }
             }
         }
-        best.into_iter()
-            .map(|(category, (score, exemplar))| SensitivitySignal {
-                category,
-                score,
-                threshold: self.thresholds[&category],
-                exemplar: exemplar.to_owned(),
+        signals
+            .into_values()
+            .map(|mut s| {
+                // Only a set-aside match closer than the one that counts explains anything.
+                s.set_aside = s.set_aside.filter(|a| a.score > s.score);
+                s
             })
             .collect()
     }
@@ -301,6 +321,13 @@ mod tests {
                 signals.into_iter().filter(|s| s.flagged()).map(|s| s.category).collect::<Vec<_>>()
             }
         };
+        // The evidence says what was set aside, and why.
+        let vectors = worker.embed(vec!["Please call me Robin.".to_owned()]).await.unwrap();
+        let signals = detector.score(vectors.iter().map(Vec::as_slice));
+        let human = signals.iter().find(|s| s.category == SensitiveCategory::HumanRequested).unwrap();
+        let set_aside = human.set_aside.as_ref().expect("the naming request is set aside");
+        assert!(set_aside.score >= human.threshold && set_aside.unlike_score >= set_aside.score, "{human:?}");
+        assert!(!set_aside.unlike.is_empty() && !set_aside.exemplar.is_empty(), "{human:?}");
         use SensitiveCategory::{HumanRequested, Vulnerability};
         for routine in [
             "Please call me Robin.",

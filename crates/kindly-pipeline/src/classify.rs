@@ -174,15 +174,17 @@ impl SensitivityDetector {
             }
             for (category, signal) in &mut signals {
                 let Some(Some((score, text))) = closest.get(&(*category, false)).copied() else { continue };
-                match closest.get(&(*category, true)).copied().flatten() {
-                    Some((unlike_score, unlike)) if unlike_score >= score => {
-                        if signal.set_aside.as_ref().is_none_or(|s| score > s.score) {
-                            let (exemplar, unlike) = (text.to_owned(), unlike.to_owned());
-                            signal.set_aside = Some(SetAside { score, exemplar, unlike, unlike_score });
-                        }
+                let closer_unlike =
+                    closest.get(&(*category, true)).copied().flatten().filter(|(u, _)| *u >= score);
+                let Some((unlike_score, unlike)) = closer_unlike else {
+                    if score > signal.score {
+                        (signal.score, signal.exemplar) = (score, text.to_owned());
                     }
-                    _ if score > signal.score => (signal.score, signal.exemplar) = (score, text.to_owned()),
-                    _ => {}
+                    continue;
+                };
+                if signal.set_aside.as_ref().is_none_or(|s| score > s.score) {
+                    let (exemplar, unlike) = (text.to_owned(), unlike.to_owned());
+                    signal.set_aside = Some(SetAside { score, exemplar, unlike, unlike_score });
                 }
             }
         }

@@ -171,6 +171,21 @@ impl SlaPolicy {
 pub struct IntentScore {
     pub intent: String,
     pub confidence: f32,
+    /// Similarity of the nearest labelled example of this intent: part of the confidence (see
+    /// `pipeline.intent.nearest_example_exponent`). `None` when the model does not use it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nearest_example: Option<f32>,
+}
+
+impl IntentScore {
+    /// "card_arrival 0.83", with the nearest example when it counted: "card_arrival 0.83
+    /// (nearest example 0.79)".
+    pub fn describe(&self) -> String {
+        match self.nearest_example {
+            Some(n) => format!("{} {:.2} (nearest example {n:.2})", self.intent, self.confidence),
+            None => format!("{} {:.2}", self.intent, self.confidence),
+        }
+    }
 }
 
 /// What was decided.

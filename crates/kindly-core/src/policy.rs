@@ -218,9 +218,8 @@ fn intent_reasons(evidence: &Evidence, settings: &PolicySettings, reasons: &mut 
             reasons,
             HandoffReason::LowIntentConfidence,
             format!(
-                "low_intent_confidence: intent {} {:.2} < {:.2}{}",
-                i.intent,
-                i.confidence,
+                "low_intent_confidence: intent {} < {:.2}{}",
+                i.describe(),
                 threshold,
                 threshold_note(evidence)
             ),
@@ -348,7 +347,7 @@ fn answer_summary(evidence: &Evidence, best: &KnowledgeHit, settings: &PolicySet
     let intent = evidence
         .intent
         .as_ref()
-        .map(|i| format!("intent {} {:.2} ≥ {:.2}; ", i.intent, i.confidence, evidence.intent_threshold))
+        .map(|i| format!("intent {} ≥ {:.2}; ", i.describe(), evidence.intent_threshold))
         .unwrap_or_default();
     let settled = close_rival(evidence, best, settings)
         .filter(|_| settings.intent_settles_close_knowledge)
@@ -432,7 +431,11 @@ mod tests {
 
     fn routine() -> Evidence {
         Evidence {
-            intent: Some(IntentScore { intent: "track_order".into(), confidence: 0.9 }),
+            intent: Some(IntentScore {
+                intent: "track_order".into(),
+                confidence: 0.9,
+                nearest_example: None,
+            }),
             intent_threshold: 0.5,
             knowledge: vec![
                 hit("kb-1", "track_order", 0.82, PointStatus::Approved),

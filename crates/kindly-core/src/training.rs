@@ -39,6 +39,11 @@ pub struct IntentModelRecord {
     pub hidden: usize,
     /// Weight of the head's probabilities against the nearest-neighbour vote.
     pub head_weight: f32,
+    /// The blend is multiplied by the similarity of the nearest labelled example of the
+    /// predicted intent raised to this power (0, as in versions trained before it existed: the
+    /// blend alone). The thresholds were calibrated on that product.
+    #[serde(default)]
+    pub nearest_example_exponent: f32,
     /// The character n-grams the head reads next to the embedding (none in versions trained
     /// before they existed, or with `pipeline.intent.lexical.buckets = 0`).
     #[serde(default)]

@@ -151,7 +151,11 @@ impl Pipeline {
         let intent = c.intent.as_ref();
         let stage = lifecycle_stage(intent.map(|i| i.intent.as_str()), &knowledge);
         let evidence = Evidence {
-            intent: intent.map(|i| IntentScore { intent: i.intent.clone(), confidence: i.confidence }),
+            intent: intent.map(|i| IntentScore {
+                intent: i.intent.clone(),
+                confidence: i.confidence,
+                nearest_example: i.nearest_example,
+            }),
             intent_threshold: intent.map_or(self.settings.policy.min_intent_confidence, |i| i.threshold),
             threshold_source: intent.map(|i| i.source),
             model_version: c.model_version,

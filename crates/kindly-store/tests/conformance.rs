@@ -322,8 +322,11 @@ async fn shadow_cases_pair_would_be_answers_with_verdicts(store: &dyn RecordStor
     assert!(store.shadow_cases(10).await.unwrap().is_empty(), "live decisions are not shadow cases");
     let shadowed = |ticket: TicketId, would_answer: bool| {
         let (mut decision, handoff) = handoff_decision(ticket, HandoffReason::ShadowMode);
-        decision.evidence.intent =
-            Some(kindly_core::IntentScore { intent: "track_order".into(), confidence: 0.97 });
+        decision.evidence.intent = Some(kindly_core::IntentScore {
+            intent: "track_order".into(),
+            confidence: 0.97,
+            nearest_example: None,
+        });
         decision.evidence.shadow = Some(kindly_core::ShadowDecision {
             would_answer: would_answer
                 .then(|| kindly_core::KnowledgeRef { source: Source::Article, id: "kb-1".into() }),

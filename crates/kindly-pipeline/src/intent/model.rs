@@ -16,6 +16,9 @@ pub struct IntentPrediction {
     pub confidence: f32,
     pub threshold: f32,
     pub source: ThresholdSource,
+    /// Similarity of the nearest labelled example of the intent, when it is part of the
+    /// confidence.
+    pub nearest_example: Option<f32>,
 }
 
 /// One immutable version: a head (none before the first training) and its thresholds.
@@ -42,6 +45,7 @@ impl IntentModel {
                 dimension: 0,
                 hidden: 0,
                 head_weight: 0.0,
+                nearest_example_exponent: 0.0,
                 lexicon: None,
                 thresholds: IntentThresholds::uncalibrated(target_precision, global_threshold),
                 scores: ValidationScores::default(),
@@ -111,7 +115,13 @@ impl IntentModel {
         Ok(best.map(|i| {
             let intent = self.record.labels[i].clone();
             let (threshold, source) = self.record.thresholds.for_intent(&intent);
-            IntentPrediction { intent, confidence: probabilities[i], threshold, source }
+            IntentPrediction {
+                intent,
+                confidence: probabilities[i],
+                threshold,
+                source,
+                nearest_example: None,
+            }
         }))
     }
 
@@ -136,7 +146,12 @@ impl IntentModel {
         self.blend_weighted(self.record.head_weight, head, neighbours, temperature, vote_only_threshold)
     }
 
-    /// The blend at another head weight (training tries several on held-out folds).
+    /// The blend at another head weight (training tries several on held-out folds), times the
+    /// similarity of the nearest labelled example of the winning intent raised to the version's
+    /// `nearest_example_exponent`. The head is sure of *some* intent even for a question
+    /// nobody asked before (out of scope); how close the question is to what customers did ask
+    /// about that intent tells the two apart. No example of the intent among the neighbours
+    /// counts as similarity 0: the ticket goes to a person.
     pub(crate) fn blend_weighted(
         &self,
         head_weight: f32,
@@ -167,8 +182,14 @@ impl IntentModel {
         for (label, p) in &vote {
             *combined.entry(label).or_default() += vote_weight * p;
         }
-        let (intent, confidence) =
+        let (intent, blended) =
             combined.into_iter().max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(a.0)))?;
+        let exponent = self.record.nearest_example_exponent;
+        // The vote alone (no head) is held to its own uncalibrated threshold, as it is.
+        let nearest_example = (exponent > 0.0 && head.is_some() && !neighbours.is_empty()).then(|| {
+            neighbours.iter().filter(|(i, _)| i == intent).map(|(_, s)| s.max(0.0)).fold(0.0, f32::max)
+        });
+        let confidence = nearest_example.map_or(blended, |n| blended * n.powf(exponent));
         let (threshold, source) = match head {
             Some(_) => self.record.thresholds.for_intent(intent),
             None => {
@@ -176,7 +197,7 @@ impl IntentModel {
                 (global.max(vote_only_threshold), ThresholdSource::VoteOnly)
             }
         };
-        Some(IntentPrediction { intent: intent.to_owned(), confidence, threshold, source })
+        Some(IntentPrediction { intent: intent.to_owned(), confidence, threshold, source, nearest_example })
     }
 }
 
@@ -235,5 +256,30 @@ mod tests {
         let p = model.blend(Some(&[0.3, 0.7]), &[n("new_intent", 0.9)], 0.05, 0.9).unwrap();
         assert_eq!((p.intent.as_str(), p.confidence), ("new_intent", 1.0));
         assert_eq!((p.threshold, p.source), (0.9, ThresholdSource::VoteOnly));
+    }
+
+    #[test]
+    fn a_question_far_from_every_example_of_its_intent_is_less_sure() {
+        let mut model = IntentModel::untrained(0.5, 0.98);
+        model.record.labels = vec!["refund".into(), "track".into()];
+        model.record.head_weight = 1.0;
+        model.record.nearest_example_exponent = 0.5;
+        // asked the way customers ask: the nearest refund example is close
+        let near = model.blend(Some(&[0.9, 0.1]), &[n("refund", 0.81), n("track", 0.5)], 0.05, 0.9).unwrap();
+        assert!((near.confidence - 0.9 * 0.9).abs() < 1e-5, "{near:?}");
+        assert_eq!(near.nearest_example, Some(0.81));
+        // the head is as sure, but the question is far from every refund example
+        let far = model.blend(Some(&[0.9, 0.1]), &[n("refund", 0.25), n("track", 0.2)], 0.05, 0.9).unwrap();
+        assert!((far.confidence - 0.9 * 0.5).abs() < 1e-5, "{far:?}");
+        // no refund example among the neighbours at all: nothing to answer from
+        let none = model.blend(Some(&[0.9, 0.1]), &[n("track", 0.4)], 0.05, 0.9).unwrap();
+        assert_eq!((none.intent.as_str(), none.confidence), ("refund", 0.0));
+        // the vote alone keeps its own uncalibrated scale
+        let vote = model.blend(None, &[n("refund", 0.64)], 0.05, 0.9).unwrap();
+        assert_eq!((vote.confidence, vote.nearest_example), (1.0, None));
+        // versions trained before the exponent existed: the blend alone
+        model.record.nearest_example_exponent = 0.0;
+        let old = model.blend(Some(&[0.9, 0.1]), &[n("refund", 0.25)], 0.05, 0.9).unwrap();
+        assert_eq!((old.confidence, old.nearest_example), (0.9, None));
     }
 }

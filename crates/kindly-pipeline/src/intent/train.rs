@@ -44,6 +44,12 @@ pub struct IntentTraining {
     /// vote helps where intents are phrased in few ways (BANKING77), the head where
     /// out-of-scope questions sit near known ones (CLINC150).
     pub head_weight_candidates: Vec<f32>,
+    /// The confidence is the blend times the similarity of the nearest labelled example of the
+    /// predicted intent raised to this power (0: the blend alone). The head is sure of some
+    /// intent even for a question outside every intent; its distance from the examples tells.
+    /// On CLINC150 0.5 hands off 95% of out-of-scope questions while answering more in-scope
+    /// ones correctly (`make eval`, README).
+    pub nearest_example_exponent: f32,
     /// Width of the head's hidden layer (0: a linear head).
     pub hidden: usize,
     /// Character n-grams the head reads next to the embedding (`buckets = 0`: the embedding
@@ -67,6 +73,7 @@ impl Default for IntentTraining {
             threshold_floor: 0.3,
             head_weight: 0.5,
             head_weight_candidates: vec![0.3, 0.7, 0.85, 1.0],
+            nearest_example_exponent: 0.3,
             hidden: 0,
             lexical: CharNgrams::default(),
             head: TrainOptions::default(),
@@ -127,6 +134,7 @@ pub fn train(
         dimension,
         hidden: settings.hidden,
         head_weight,
+        nearest_example_exponent: settings.nearest_example_exponent.max(0.0),
         lexicon: lexicon.clone(),
         thresholds: kindly_core::calibration::IntentThresholds::uncalibrated(settings.target_precision, 1.0),
         scores: ValidationScores::default(),

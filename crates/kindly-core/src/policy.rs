@@ -602,6 +602,19 @@ mod tests {
             d.summary,
             "answered: intent track_order 0.90 ≥ 0.50; best article kb-1 0.82 ≥ 0.60; no sensitivity or emotion flags"
         );
+        // a confidence that includes the nearest example's similarity says so, either way
+        let mut evidence = routine();
+        evidence.intent.as_mut().unwrap().nearest_example = Some(0.79);
+        let d = decide(TicketId::new(), evidence.clone(), &PolicySettings::default(), Utc::now());
+        assert!(
+            d.summary.starts_with("answered: intent track_order 0.90 (nearest example 0.79) ≥ 0.50;"),
+            "{}",
+            d.summary
+        );
+        evidence.intent.as_mut().unwrap().confidence = 0.3;
+        let d = decide(TicketId::new(), evidence, &PolicySettings::default(), Utc::now());
+        let reason = &d.reasons[0].detail;
+        assert_eq!(reason, "low_intent_confidence: intent track_order 0.30 (nearest example 0.79) < 0.50");
     }
 
     #[test]

@@ -54,3 +54,19 @@ pub struct IntentModelRecord {
     #[serde(skip)]
     pub weights: Vec<u8>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_stored_before_the_nearest_example_keep_the_blend_alone() {
+        let stored = r#"{"version": 3, "trained_at": "2026-11-01T00:00:00Z", "examples": 40,
+            "labels": ["refund", "track"], "dimension": 384, "hidden": 0, "head_weight": 0.5,
+            "thresholds": {"target_precision": 0.98, "global": 0.6, "per_intent": {}},
+            "scores": {"folds": 5, "accuracy": 0.9, "macro_f1": 0.9, "coverage": 0.8, "precision": 0.98}}"#;
+        let record: IntentModelRecord = serde_json::from_str(stored).unwrap();
+        assert_eq!((record.version, record.nearest_example_exponent), (3, 0.0));
+        assert!(record.lexicon.is_none());
+    }
+}

@@ -300,6 +300,7 @@ async fn labels_and_model_versions(store: &dyn RecordStore) {
         dimension: 2,
         hidden: 0,
         head_weight: 0.5,
+        nearest_example_exponent: 0.3,
         lexicon: Some(Lexicon::fit(CharNgrams { buckets: 8, ..CharNgrams::default() }, ["refund me"])),
         thresholds: IntentThresholds::uncalibrated(0.98, 0.9),
         scores: ValidationScores { folds: 5, accuracy: 0.9, ..ValidationScores::default() },
@@ -308,6 +309,7 @@ async fn labels_and_model_versions(store: &dyn RecordStore) {
     assert_eq!(store.save_intent_model(&model(10)).await.unwrap(), 1);
     assert_eq!(store.save_intent_model(&model(12)).await.unwrap(), 2);
     let latest = store.latest_intent_model().await.unwrap().unwrap();
+    assert_eq!(latest.nearest_example_exponent, 0.3);
     assert_eq!((latest.version, latest.examples, latest.weights), (2, 12, vec![1, 2, 3]));
     assert_eq!((latest.thresholds, latest.lexicon), (model(0).thresholds, model(0).lexicon));
     let listed = store.intent_models().await.unwrap();

@@ -12,11 +12,14 @@ keeps every other reason the policy raised and re-applies only the knowledge che
 It also counts, among the in-scope tickets handed off, those with one reason alone, and the
 answers given although knowledge for another answer came within 0.03 (the intent settled it).
 
-    python3 scripts/what_if_knowledge.py out.jsonl [more.jsonl ...]
+    python3 scripts/what_if_knowledge.py out.jsonl [more.jsonl ...] [--min-score 0.6] [--margin 0.03]
+
+`--min-score` and `--margin` change the about-intent variant only (the current one follows the
+policy's defaults).
 """
 from collections import Counter
+import argparse
 import json
-import sys
 
 KNOWLEDGE = {"knowledge_intent_mismatch", "ambiguous_knowledge", "no_knowledge_match",
              "low_intent_confidence"}
@@ -32,11 +35,11 @@ def chosen_knowledge(evidence, about_intent):
         return None
     if about_intent:
         about = [k for k in approved if intent["intent"] in k["intents"]]
-        if not about or about[0]["score"] < MIN_SCORE:
+        if not about or about[0]["score"] < ABOUT_MIN_SCORE:
             return None
         best = about[0]
         rival = next((k for k in approved if not set(k["intents"]) & set(best["intents"])), None)
-        return None if rival and rival["score"] - best["score"] > MARGIN else best
+        return None if rival and rival["score"] - best["score"] > ABOUT_MARGIN else best
     best = approved[0]
     if best["score"] < MIN_SCORE or (best["intents"] and intent["intent"] not in best["intents"]):
         return None
@@ -89,11 +92,17 @@ def knowledge_of(decision):
     return next(k for k in decision["evidence"]["knowledge"] if k["reference"] == chosen)
 
 
-for path in sys.argv[1:]:
+parser = argparse.ArgumentParser()
+parser.add_argument("decisions", nargs="+")
+parser.add_argument("--min-score", type=float, default=MIN_SCORE)
+parser.add_argument("--margin", type=float, default=MARGIN)
+args = parser.parse_args()
+ABOUT_MIN_SCORE, ABOUT_MARGIN = args.min_score, args.margin
+for path in args.decisions:
     rows = [json.loads(line) for line in open(path)]
     print(path)
     print("  current:     ", replay(rows, about_intent=False))
-    print("  about-intent:", replay(rows, about_intent=True))
+    print(f"  about-intent (>= {ABOUT_MIN_SCORE}, margin {ABOUT_MARGIN}):", replay(rows, about_intent=True))
     print("  in scope, handed off for one reason alone:", reasons_alone(rows))
     print("  answered although close knowledge for another answer (the intent settled it):",
           settled_answers(rows))

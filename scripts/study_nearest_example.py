@@ -54,6 +54,7 @@ def study(name, embed, train, test):
     right = (predicted == yt) & (yt != OOS)
     print(f"{name}: accuracy (in scope) {(predicted == yt)[yt != OOS].mean():.3f}")
     for label, score in [("p", p), ("p × n", p * n), ("p × n^0.5", p * n**0.5), ("p × n^(1/3)", p * n ** (1 / 3))]:
+        score = np.where(predicted == OOS, -1.0, score)  # a predicted "out of scope" is never answered
         line = f"  {label:12s} coverage at 99% precision {coverage_at(score, right):.3f}"
         if (yt == OOS).any():
             line += f"; in-scope answered correctly at 95% out of scope handed off {in_scope_correct_at(score, predicted, yt):.3f}"

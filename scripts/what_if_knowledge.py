@@ -1,74 +1,110 @@
 """What if the knowledge checks were different? Re-decides recorded `kindly eval` decisions.
 
 `kindly eval <dataset> --decisions out.jsonl` records every test ticket's evidence. This script
-keeps every other reason the policy raised and re-applies only the knowledge checks, two ways:
+keeps every other reason the policy raised and re-applies the intent threshold and the knowledge
+checks as `policy.rs` does them:
 
-- current: the top approved knowledge must score >= 0.6, be about the predicted intent, and lead
-  the best knowledge about another intent by 0.03 unless the confident intent names it (what
-  `policy.rs` does; it reproduces the recorded decisions);
-- about-intent: answer from the best approved knowledge about the predicted intent, handing off
-  only when none was retrieved, it scores < 0.6, or another intent's knowledge beats it by > 0.03.
+- the knowledge to answer from is the best approved hit that agrees with the predicted intent
+  (names it, or names no intent);
+- it must score >= --min-score (`min_knowledge_score`);
+- knowledge for a different answer may not lead it by more than --max-rival-lead
+  (`max_rival_lead`);
+- knowledge for a different answer within --margin (`min_margin`) of it is ambiguous, unless the
+  intent reaches its threshold (it always does here: below it, the ticket is handed off anyway).
 
-It also counts, among the in-scope tickets handed off, those with one reason alone, and the
-answers given although knowledge for another answer came within 0.03 (the intent settled it).
+With the defaults it reproduces the recorded decisions of the current policy. For each file it
+prints the share answered and its precision at the recorded (calibrated) intent thresholds; with
+an out-of-scope label (`oos`), the share of out-of-scope tickets handed off, the share of in-scope
+ones answered correctly, and the best single intent threshold that hands off >= 95% of out of
+scope (what `kindly eval` reports as `one_threshold_*`). `--grid` prints those numbers for a grid
+of --min-score and --max-rival-lead: run it on development splits (`scripts/dev_splits.py`), not
+on the test split, to choose the defaults.
 
-    python3 scripts/what_if_knowledge.py out.jsonl [more.jsonl ...] [--min-score 0.6] [--margin 0.03]
+It also counts, among the in-scope tickets handed off, those with one reason alone.
 
-`--min-score` and `--margin` change the about-intent variant only (the current one follows the
-policy's defaults).
+    python3 scripts/what_if_knowledge.py out.jsonl [more.jsonl ...] \\
+        [--min-score 0.5] [--max-rival-lead 0.2] [--margin 0.03] [--grid]
 """
 from collections import Counter
 import argparse
 import json
 
-KNOWLEDGE = {"knowledge_intent_mismatch", "ambiguous_knowledge", "no_knowledge_match",
-             "low_intent_confidence"}
-MIN_SCORE, MARGIN, OUT_OF_SCOPE = 0.6, 0.03, "oos"
+CHECKED = {"knowledge_intent_mismatch", "ambiguous_knowledge", "no_knowledge_match",
+           "low_intent_confidence"}
+OUT_OF_SCOPE = "oos"
 
 
-def chosen_knowledge(evidence, about_intent):
+def chosen_knowledge(evidence, threshold, min_score, max_rival_lead):
+    """The knowledge the policy would answer from, or None for a handoff."""
     intent = evidence.get("intent")
-    if intent is None or intent["confidence"] < evidence["intent_threshold"]:
+    if intent is None or intent["confidence"] < threshold:
         return None
     approved = [k for k in evidence["knowledge"] if k["status"] == "approved"]
-    if not approved:
+    agreeing = [k for k in approved if not k["intents"] or intent["intent"] in k["intents"]]
+    if not agreeing or agreeing[0]["score"] < min_score:
         return None
-    if about_intent:
-        about = [k for k in approved if intent["intent"] in k["intents"]]
-        if not about or about[0]["score"] < ABOUT_MIN_SCORE:
-            return None
-        best = about[0]
-        rival = next((k for k in approved if not set(k["intents"]) & set(best["intents"])), None)
-        return None if rival and rival["score"] - best["score"] > ABOUT_MARGIN else best
-    best = approved[0]
-    if best["score"] < MIN_SCORE or (best["intents"] and intent["intent"] not in best["intents"]):
+    chosen = agreeing[0]
+    rival = next((k for k in approved
+                  if k is not chosen and not set(k["intents"]) & set(chosen["intents"])), None)
+    if rival and rival["score"] - chosen["score"] > max_rival_lead:
         return None
-    rival = next((k for k in approved[1:] if not set(k["intents"]) & set(best["intents"])), None)
-    # A confident intent that names the best knowledge settles a close rival.
-    settled = intent["intent"] in best["intents"]
-    return None if rival and best["score"] - rival["score"] < MARGIN and not settled else best
+    # A rival within the margin is settled by the intent, which reached its threshold; knowledge
+    # without an intent cannot be settled.
+    if rival and chosen["score"] - rival["score"] < MARGIN and not chosen["intents"]:
+        return None
+    return chosen
 
 
-def replay(rows, about_intent):
-    answered = correct = out_answered = out_total = in_total = in_correct = 0
-    for row in rows:
+class Replay:
+    """The recorded tickets re-decided with some knowledge checks."""
+
+    def __init__(self, rows, min_score, max_rival_lead):
+        self.rows = rows
+        self.min_score, self.max_rival_lead = min_score, max_rival_lead
+
+    def outcome(self, row, threshold=None):
         decision = row["decision"]
-        other = {r["code"] for r in decision["reasons"]} - KNOWLEDGE
-        out = row["truth"] == OUT_OF_SCOPE
-        out_total += out
-        in_total += not out
-        hit = None if other else chosen_knowledge(decision["evidence"], about_intent)
-        if hit is not None:
-            answered += 1
-            right = not out and row["truth"] in hit["intents"]
-            correct += right
-            in_correct += right
-            out_answered += out
-    line = f"answered {answered / len(rows):.1%} at precision {correct / max(answered, 1):.2%}"
-    if out_total:
-        line += (f", out of scope handed off {1 - out_answered / out_total:.1%}, "
-                 f"in scope answered correctly {in_correct / in_total:.1%}")
-    return line
+        if {r["code"] for r in decision["reasons"]} - CHECKED:
+            return None
+        evidence = decision["evidence"]
+        threshold = evidence["intent_threshold"] if threshold is None else threshold
+        return chosen_knowledge(evidence, threshold, self.min_score, self.max_rival_lead)
+
+    def shares(self, threshold=None):
+        """(answered, precision, out of scope handed off, in scope answered correctly)."""
+        answered = correct = out_answered = out_total = 0
+        for row in self.rows:
+            hit = self.outcome(row, threshold)
+            out = row["truth"] == OUT_OF_SCOPE
+            out_total += out
+            if hit is not None:
+                answered += 1
+                correct += not out and row["truth"] in hit["intents"]
+                out_answered += out
+        in_total = len(self.rows) - out_total
+        return (answered / len(self.rows), correct / max(answered, 1),
+                1 - out_answered / max(out_total, 1), correct / max(in_total, 1), out_total)
+
+    def one_threshold(self, floor=0.95):
+        """The single intent threshold (steps of 0.005) with the most in-scope tickets answered
+        correctly while >= floor of the out-of-scope ones are handed off."""
+        best = None
+        for step in range(201):
+            t = step * 0.005
+            _, _, out, inside, _ = self.shares(t)
+            if out >= floor and (best is None or inside > best[1]):
+                best = (t, inside, out)
+        return best
+
+    def line(self):
+        answered, precision, out, inside, out_total = self.shares()
+        text = f"answered {answered:.1%} at precision {precision:.2%}"
+        if out_total:
+            text += f", out of scope handed off {out:.1%}, in scope answered correctly {inside:.1%}"
+            best = self.one_threshold()
+            if best:
+                text += f"; one threshold {best[0]:.3f}: {best[1]:.1%} at {best[2]:.1%}"
+        return text
 
 
 def reasons_alone(rows):
@@ -81,28 +117,24 @@ def reasons_alone(rows):
     return ", ".join(f"{code} {n}" for code, n in alone.most_common())
 
 
-def settled_answers(rows):
-    settled = [r for r in rows if "runner-up" in r["decision"]["summary"]]
-    right = sum(r["truth"] in knowledge_of(r["decision"])["intents"] for r in settled)
-    return f"{len(settled)} ({len(settled) / len(rows):.1%} of tickets), {right / max(len(settled), 1):.1%} right"
-
-
-def knowledge_of(decision):
-    chosen = decision["outcome"]["knowledge"]
-    return next(k for k in decision["evidence"]["knowledge"] if k["reference"] == chosen)
-
-
 parser = argparse.ArgumentParser()
 parser.add_argument("decisions", nargs="+")
-parser.add_argument("--min-score", type=float, default=MIN_SCORE)
-parser.add_argument("--margin", type=float, default=MARGIN)
+parser.add_argument("--min-score", type=float, default=0.5)
+parser.add_argument("--max-rival-lead", type=float, default=0.2)
+parser.add_argument("--margin", type=float, default=0.03)
+parser.add_argument("--grid", action="store_true",
+                    help="a grid of --min-score and --max-rival-lead instead of one setting")
 args = parser.parse_args()
-ABOUT_MIN_SCORE, ABOUT_MARGIN = args.min_score, args.margin
+MARGIN = args.margin
 for path in args.decisions:
     rows = [json.loads(line) for line in open(path)]
     print(path)
-    print("  current:     ", replay(rows, about_intent=False))
-    print(f"  about-intent (>= {ABOUT_MIN_SCORE}, margin {ABOUT_MARGIN}):", replay(rows, about_intent=True))
-    print("  in scope, handed off for one reason alone:", reasons_alone(rows))
-    print("  answered although close knowledge for another answer (the intent settled it):",
-          settled_answers(rows))
+    if args.grid:
+        for min_score in (0.4, 0.45, 0.5, 0.55, 0.6):
+            for lead in (0.0, 0.1, 0.2, 1.0):
+                print(f"  min score {min_score:<4} max rival lead {lead:<4}:",
+                      Replay(rows, min_score, lead).line())
+        continue
+    print(f"  min score {args.min_score}, max rival lead {args.max_rival_lead}:",
+          Replay(rows, args.min_score, args.max_rival_lead).line())
+    print("  in scope, handed off for one reason alone (as recorded):", reasons_alone(rows))

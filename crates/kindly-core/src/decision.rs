@@ -219,6 +219,8 @@ pub struct Evidence {
     pub model_version: i64,
     pub knowledge_threshold: f32,
     pub margin_threshold: f32,
+    /// How far knowledge for another answer may lead the knowledge about the intent.
+    pub rival_lead_threshold: f32,
     /// The intensity a negative emotion must show for strong negativity to count.
     pub negativity_support: f32,
     /// Every sensitivity score measured, flagged or not.

@@ -75,6 +75,7 @@ impl PipelineSettings {
             ("pipeline.policy.min_intent_confidence", p.min_intent_confidence),
             ("pipeline.policy.min_knowledge_score", p.min_knowledge_score),
             ("pipeline.policy.min_margin", p.min_margin),
+            ("pipeline.policy.max_rival_lead", p.max_rival_lead),
             ("pipeline.policy.negativity_support", p.negativity_support),
             ("pipeline.lexical_weight", self.lexical_weight),
         ] {

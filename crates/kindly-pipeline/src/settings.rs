@@ -119,6 +119,12 @@ impl PipelineSettings {
         if self.intent_neighbours == 0 || self.knowledge_hits == 0 {
             return Err("pipeline.intent_neighbours and pipeline.knowledge_hits must be at least 1".into());
         }
+        if !(i.nearest_example_exponent >= 0.0 && i.nearest_example_exponent.is_finite()) {
+            return Err(format!(
+                "pipeline.intent.nearest_example_exponent must be 0 (off) or more, got {}",
+                i.nearest_example_exponent
+            ));
+        }
         if self.intent_temperature <= 0.0 {
             return Err("pipeline.intent_temperature must be positive".into());
         }

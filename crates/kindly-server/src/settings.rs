@@ -206,6 +206,12 @@ mod tests {
         s.pipeline.policy.min_knowledge_score = 1.5;
         assert!(s.validate().unwrap_err().contains("min_knowledge_score"));
         let mut s = Settings::default();
+        s.pipeline.policy.max_rival_lead = -0.1;
+        assert!(s.validate().unwrap_err().contains("max_rival_lead"));
+        let mut s = Settings::default();
+        s.pipeline.intent.nearest_example_exponent = -0.3;
+        assert!(s.validate().unwrap_err().contains("nearest_example_exponent must be 0 (off) or more"));
+        let mut s = Settings::default();
         s.model.dir = "/nonexistent".into();
         assert!(s.validate().unwrap_err().contains("make model"));
     }

@@ -133,7 +133,7 @@ pub fn train(
         dimension,
         hidden: settings.hidden,
         head_weight,
-        nearest_example_exponent: settings.nearest_example_exponent.max(0.0),
+        nearest_example_exponent: settings.nearest_example_exponent,
         lexicon: lexicon.clone(),
         thresholds: kindly_core::calibration::IntentThresholds::uncalibrated(settings.target_precision, 1.0),
         scores: ValidationScores::default(),

@@ -389,19 +389,34 @@ fn rule_family(first: Option<HandoffReason>) -> &'static str {
     }
 }
 
-fn answer_summary(evidence: &Evidence, best: &KnowledgeHit, settings: &PolicySettings) -> String {
+fn answer_summary(evidence: &Evidence, chosen: &KnowledgeHit, settings: &PolicySettings) -> String {
     let intent = evidence
         .intent
         .as_ref()
         .map(|i| format!("intent {} ≥ {:.2}; ", i.describe(), evidence.intent_threshold))
         .unwrap_or_default();
-    let settled = rival(evidence, best)
-        .filter(|r| best.score - r.score < settings.min_margin)
-        .map(|r| format!("rival {} {:.2} is close, the intent settles it; ", r.reference, r.score))
-        .unwrap_or_default();
+    let rival = rival(evidence, chosen);
+    // Knowledge about the intent need not be the top hit; then the explanation says what led.
+    let (label, settled) = match rival {
+        Some(r) if r.score > chosen.score => (
+            "knowledge about the intent",
+            format!(
+                "{} {:.2} about {} leads by {:.2} ≤ {:.2}, the intent settles it; ",
+                r.reference,
+                r.score,
+                r.intents.join(", "),
+                r.score - chosen.score,
+                settings.max_rival_lead
+            ),
+        ),
+        Some(r) if chosen.score - r.score < settings.min_margin => {
+            ("best", format!("rival {} {:.2} is close, the intent settles it; ", r.reference, r.score))
+        }
+        _ => ("best", String::new()),
+    };
     format!(
-        "answered: {intent}best {} {:.2} ≥ {:.2}; {settled}no sensitivity or emotion flags",
-        best.reference, best.score, settings.min_knowledge_score
+        "answered: {intent}{label} {} {:.2} ≥ {:.2}; {settled}no sensitivity or emotion flags",
+        chosen.reference, chosen.score, settings.min_knowledge_score
     )
 }
 
@@ -705,6 +720,25 @@ mod tests {
         assert!(d.is_answer());
         assert!(
             d.summary.contains("rival article kb-2 0.81 is close, the intent settles it"),
+            "{}",
+            d.summary
+        );
+    }
+
+    #[test]
+    fn an_answer_names_the_knowledge_ahead_of_the_one_it_used() {
+        let mut evidence = routine();
+        evidence.knowledge[0].intents = vec!["refund".into()];
+        evidence.knowledge.insert(1, hit("kb-3", "track_order", 0.7, PointStatus::Approved));
+        let d = decide(TicketId::new(), evidence, &PolicySettings::default(), Utc::now());
+        assert_eq!(
+            d.outcome,
+            Outcome::Answer { knowledge: KnowledgeRef { source: Source::Article, id: "kb-3".into() } }
+        );
+        assert!(
+            d.summary.contains(
+                "knowledge about the intent article kb-3 0.70 ≥ 0.50; article kb-1 0.82 about refund leads by 0.12 ≤ 0.20, the intent settles it"
+            ),
             "{}",
             d.summary
         );

@@ -4,7 +4,8 @@
 //! customer context that calls for a person (repeat contact, an open handoff, a flagged account),
 //! an intent that is not human-only and reaches its calibrated threshold, a ticket that is not too
 //! complex, and approved knowledge about the intent above the threshold that no other answer
-//! clearly beats and that is not ambiguous. Otherwise every reason that applies is recorded, with its numbers.
+//! clearly beats and that is not ambiguous. Otherwise every reason that applies is recorded, with
+//! its numbers.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -88,13 +89,13 @@ pub fn decide(
     context_reasons(&evidence, settings, &mut reasons);
     intent_reasons(&evidence, settings, &mut reasons);
     complexity_reasons(&evidence, settings, &mut reasons);
-    let best = knowledge_reasons(&evidence, settings, &mut reasons);
+    let choice = knowledge_reasons(&evidence, settings, &mut reasons);
 
-    let (outcome, rule, summary) = match (reasons.is_empty(), best) {
-        (true, Some(best)) => {
-            let summary = answer_summary(&evidence, best, settings);
+    let (outcome, rule, summary) = match (reasons.is_empty(), choice) {
+        (true, Some(choice)) => {
+            let summary = answer_summary(&evidence, &choice, settings);
             (
-                Outcome::Answer { knowledge: best.reference.clone() },
+                Outcome::Answer { knowledge: choice.hit.reference.clone() },
                 "answer.all_checks_passed".to_owned(),
                 summary,
             )
@@ -237,6 +238,13 @@ fn intent_reasons(evidence: &Evidence, settings: &PolicySettings, reasons: &mut 
     }
 }
 
+/// The knowledge to answer from, and the best approved hit for a different answer (which the
+/// explanation of an answer names when it was close or ahead).
+struct KnowledgeChoice<'a> {
+    hit: &'a KnowledgeHit,
+    rival: Option<&'a KnowledgeHit>,
+}
+
 /// Checks the approved knowledge; returns the hit to answer from when it is good enough to use.
 ///
 /// With an intent, that is the best approved hit that agrees with it (names it, or names no
@@ -249,7 +257,7 @@ fn knowledge_reasons<'a>(
     evidence: &'a Evidence,
     settings: &PolicySettings,
     reasons: &mut Vec<Reason>,
-) -> Option<&'a KnowledgeHit> {
+) -> Option<KnowledgeChoice<'a>> {
     let mut approved = evidence.knowledge.iter().filter(|k| k.status == PointStatus::Approved).peekable();
     let Some(top) = approved.peek().copied() else {
         push(
@@ -260,28 +268,31 @@ fn knowledge_reasons<'a>(
         return None;
     };
     let chosen = match &evidence.intent {
-        Some(intent) => approved.find(|k| agrees(k, &intent.intent)),
-        None => Some(top),
-    };
-    let Some(chosen) = chosen else {
-        let intent = evidence.intent.as_ref().map(|i| i.intent.as_str()).unwrap_or_default();
-        // Strong knowledge about something else is a disagreement; weak knowledge is no match.
-        let (code, what) = if top.score >= settings.min_knowledge_score {
-            (HandoffReason::KnowledgeIntentMismatch, "knowledge_intent_mismatch")
-        } else {
-            (HandoffReason::NoKnowledgeMatch, "no_knowledge_match")
-        };
-        push(
-            reasons,
-            code,
-            format!(
-                "{what}: no approved knowledge about {intent} among the closest; best {} {:.2} is about {}",
-                top.reference,
-                top.score,
-                top.intents.join(", ")
-            ),
-        );
-        return None;
+        None => top,
+        Some(intent) => match approved.find(|k| agrees(k, &intent.intent)) {
+            Some(hit) => hit,
+            None => {
+                // Strong knowledge about something else is a disagreement; weak knowledge is no
+                // match.
+                let (code, what) = if top.score >= settings.min_knowledge_score {
+                    (HandoffReason::KnowledgeIntentMismatch, "knowledge_intent_mismatch")
+                } else {
+                    (HandoffReason::NoKnowledgeMatch, "no_knowledge_match")
+                };
+                push(
+                    reasons,
+                    code,
+                    format!(
+                        "{what}: no approved knowledge about {} among the closest; best {} {:.2} is about {}",
+                        intent.intent,
+                        top.reference,
+                        top.score,
+                        top.intents.join(", ")
+                    ),
+                );
+                return None;
+            }
+        },
     };
     if chosen.score < settings.min_knowledge_score {
         push(
@@ -329,7 +340,7 @@ fn knowledge_reasons<'a>(
             ),
         );
     }
-    Some(chosen)
+    Some(KnowledgeChoice { hit: chosen, rival })
 }
 
 /// Knowledge agrees with an intent when it names it, or names no intent at all.
@@ -389,15 +400,15 @@ fn rule_family(first: Option<HandoffReason>) -> &'static str {
     }
 }
 
-fn answer_summary(evidence: &Evidence, chosen: &KnowledgeHit, settings: &PolicySettings) -> String {
+fn answer_summary(evidence: &Evidence, choice: &KnowledgeChoice<'_>, settings: &PolicySettings) -> String {
     let intent = evidence
         .intent
         .as_ref()
         .map(|i| format!("intent {} ≥ {:.2}; ", i.describe(), evidence.intent_threshold))
         .unwrap_or_default();
-    let rival = rival(evidence, chosen);
+    let chosen = choice.hit;
     // Knowledge about the intent need not be the top hit; then the explanation says what led.
-    let (label, settled) = match rival {
+    let (label, settled) = match choice.rival {
         Some(r) if r.score > chosen.score => (
             "knowledge about the intent",
             format!(

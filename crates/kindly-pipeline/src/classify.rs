@@ -338,6 +338,7 @@ mod tests {
             "I'd like to pay my gas bill.",
             "Could you help me pay my water bill?",
             "What is the minimum I can pay on my rent bill this month?",
+            "Talk to you later!",
         ] {
             assert_eq!(flags(routine, true).await, [], "{routine}");
             assert!(!flags(routine, false).await.is_empty(), "the exemplars alone flag {routine}");
@@ -346,6 +347,12 @@ mod tests {
             ("I want a person to call me about my order.", HumanRequested),
             ("Can I talk to an actual human about my refund?", HumanRequested),
             ("Please let me speak to an agent.", HumanRequested),
+            // The ways customers most often ask, none of them word for word in the file.
+            ("Get me a real person, please.", HumanRequested),
+            ("I need to speak to someone.", HumanRequested),
+            ("Is this a real person? If not, get me one.", HumanRequested),
+            ("Please connect me to a representative.", HumanRequested),
+            ("Can you escalate this to a human?", HumanRequested),
             ("I lost my job and I can't afford to pay my bill this month.", Vulnerability),
             ("Money is really tight and this charge means I can't pay my rent.", Vulnerability),
             (

@@ -2,7 +2,7 @@
 
 `kindly eval <dataset> --decisions out.jsonl` records every test ticket's evidence. This script
 keeps every other reason the policy raised and re-applies the intent threshold and the knowledge
-checks as `policy.rs` does them:
+checks as `crates/kindly-core/src/policy/knowledge.rs` does them:
 
 - the knowledge to answer from is the best approved hit that agrees with the predicted intent
   (names it, or names no intent);

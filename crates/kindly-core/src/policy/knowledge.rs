@@ -25,7 +25,7 @@ pub(super) fn knowledge_reasons<'a>(
     settings: &PolicySettings,
     reasons: &mut Vec<Reason>,
 ) -> Option<KnowledgeChoice<'a>> {
-    let mut approved = evidence.knowledge.iter().filter(|k| k.status == PointStatus::Approved).peekable();
+    let mut approved = approved(evidence).peekable();
     let Some(top) = approved.peek().copied() else {
         push(
             reasons,
@@ -118,11 +118,13 @@ fn agrees(hit: &KnowledgeHit, intent: &str) -> bool {
 /// The best approved hit for a different answer than `chosen` (no intent in common), ahead of
 /// it or behind.
 fn rival<'a>(evidence: &'a Evidence, chosen: &KnowledgeHit) -> Option<&'a KnowledgeHit> {
-    evidence
-        .knowledge
-        .iter()
-        .filter(|k| k.status == PointStatus::Approved)
+    approved(evidence)
         .find(|k| k.reference != chosen.reference && k.intents.iter().all(|i| !chosen.intents.contains(i)))
+}
+
+/// The retrieved knowledge a person approved, best first: the only knowledge Kindly answers from.
+fn approved(evidence: &Evidence) -> impl Iterator<Item = &KnowledgeHit> {
+    evidence.knowledge.iter().filter(|k| k.status == PointStatus::Approved)
 }
 
 /// Close knowledge for two different answers is ambiguous only when the intent model does not
@@ -135,6 +137,7 @@ fn intent_settles(evidence: &Evidence, chosen: &KnowledgeHit) -> bool {
         .as_ref()
         .is_some_and(|i| i.confidence >= evidence.intent_threshold && chosen.intents.contains(&i.intent))
 }
+
 /// The explanation of an answer: the intent and the knowledge with the thresholds they reached,
 /// and the knowledge for another answer when it was close or ahead.
 pub(super) fn answer_summary(

@@ -339,6 +339,10 @@ mod tests {
             "Could you help me pay my water bill?",
             "What is the minimum I can pay on my rent bill this month?",
             "Talk to you later!",
+            // Asking what Kindly is, or naming someone, is not asking for a person.
+            "Am I talking to a bot or a real person?",
+            "Are you a human or an AI?",
+            "I'd like you to call me Pam.",
         ] {
             assert_eq!(flags(routine, true).await, [], "{routine}");
             assert!(!flags(routine, false).await.is_empty(), "the exemplars alone flag {routine}");
@@ -353,6 +357,9 @@ mod tests {
             ("Is this a real person? If not, get me one.", HumanRequested),
             ("Please connect me to a representative.", HumanRequested),
             ("Can you escalate this to a human?", HumanRequested),
+            ("Are you a bot? I want a human.", HumanRequested),
+            ("Is anyone human there?", HumanRequested),
+            ("I want a human to handle my case.", HumanRequested),
             ("I lost my job and I can't afford to pay my bill this month.", Vulnerability),
             ("Money is really tight and this charge means I can't pay my rent.", Vulnerability),
             (

@@ -59,55 +59,125 @@ impl CharNgrams {
     }
 }
 
-/// The n-gram settings and the inverse document frequency of each bucket over the examples a
-/// model version was trained on.
+/// Whole words, hashed into buckets of their own: a second block of features after the
+/// character n-grams. The n-grams of "card" and "cards" overlap; the words keep which one was
+/// written, and short function words ("not", "can't") that n-grams of longer words drown out.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WordGrams {
+    /// Hash buckets (0: no word features).
+    pub buckets: usize,
+    /// Length of the word features against the embedding's.
+    pub weight: f32,
+}
+
+impl Default for WordGrams {
+    fn default() -> Self {
+        Self { buckets: 2048, weight: 0.5 }
+    }
+}
+
+impl WordGrams {
+    /// No word features: heads stored before they existed, and the emotion heads.
+    pub fn none() -> Self {
+        Self { buckets: 0, weight: 0.0 }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.buckets > 0 && self.weight > 0.0
+    }
+
+    fn is_none(&self) -> bool {
+        !self.enabled()
+    }
+
+    /// How often each bucket occurs in `text`: lower-cased words, split at anything but letters,
+    /// digits and apostrophes.
+    fn counts(&self, text: &str) -> Vec<f32> {
+        let mut counts = vec![0.0f32; self.buckets];
+        if !self.enabled() {
+            return counts;
+        }
+        let lower = text.to_lowercase();
+        for word in lower.split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|w| !w.is_empty()) {
+            let chars: Vec<char> = word.chars().collect();
+            counts[(fnv1a(&chars) % self.buckets as u64) as usize] += 1.0;
+        }
+        counts
+    }
+}
+
+/// The n-gram and word settings and the inverse document frequency of each bucket over the
+/// examples a model version was trained on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Lexicon {
     #[serde(flatten)]
     pub ngrams: CharNgrams,
-    /// Per bucket; empty in version listings.
+    #[serde(default = "WordGrams::none", skip_serializing_if = "WordGrams::is_none")]
+    pub words: WordGrams,
+    /// Per bucket, the n-grams' then the words'; empty in version listings.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub idf: Vec<f32>,
 }
 
 impl Lexicon {
     /// Learns the bucket weights from training texts (smoothed: `ln((1 + n) / (1 + df)) + 1`).
-    pub fn fit<'t>(ngrams: CharNgrams, texts: impl IntoIterator<Item = &'t str>) -> Self {
-        let mut documents = vec![0u32; ngrams.buckets];
+    pub fn fit<'t>(ngrams: CharNgrams, words: WordGrams, texts: impl IntoIterator<Item = &'t str>) -> Self {
+        let words = if words.enabled() { words } else { WordGrams::none() };
+        let lexicon = Self { ngrams, words, idf: Vec::new() };
+        let mut documents = vec![0u32; lexicon.buckets()];
         let mut n = 0u32;
         for text in texts {
             n += 1;
-            for (df, count) in documents.iter_mut().zip(ngrams.counts(text)) {
+            for (df, count) in documents.iter_mut().zip(lexicon.counts(text)) {
                 *df += u32::from(count > 0.0);
             }
         }
         let idf = documents.iter().map(|&df| ((1.0 + n as f32) / (1.0 + df as f32)).ln() + 1.0).collect();
-        Self { ngrams, idf }
+        Self { idf, ..lexicon }
     }
 
-    /// The head's input: the embedding followed by the text's n-gram features (sublinear term
-    /// frequency times IDF, scaled to length `weight`).
+    /// Buckets in all: the n-grams' and the words'.
+    pub fn buckets(&self) -> usize {
+        self.ngrams.buckets + self.words.buckets
+    }
+
+    fn counts(&self, text: &str) -> Vec<f32> {
+        let mut counts = self.ngrams.counts(text);
+        counts.extend(self.words.counts(text));
+        counts
+    }
+
+    /// The head's input: the embedding followed by the text's n-gram features, then its word
+    /// features (sublinear term frequency times IDF, each block scaled to its length `weight`).
     pub fn input(&self, vector: &[f32], text: &str) -> Vec<f32> {
-        let mut input = Vec::with_capacity(vector.len() + self.ngrams.buckets);
+        let mut input = Vec::with_capacity(self.width(vector.len()));
         input.extend_from_slice(vector);
         let start = input.len();
-        input.resize(start + self.ngrams.buckets, 0.0);
-        let features = &mut input[start..];
-        for ((x, count), idf) in features.iter_mut().zip(self.ngrams.counts(text)).zip(&self.idf) {
-            if count > 0.0 {
-                *x = (1.0 + count.ln()) * idf;
-            }
-        }
-        let length = features.iter().map(|x| x * x).sum::<f32>().sqrt();
-        if length > 0.0 {
-            features.iter_mut().for_each(|x| *x *= self.ngrams.weight / length);
-        }
+        input.extend(
+            self.counts(text)
+                .iter()
+                .zip(&self.idf)
+                .map(|(&count, idf)| if count > 0.0 { (1.0 + count.ln()) * idf } else { 0.0 }),
+        );
+        input.resize(self.width(vector.len()), 0.0);
+        let (ngrams, words) = input[start..].split_at_mut(self.ngrams.buckets);
+        scale_to(ngrams, self.ngrams.weight);
+        scale_to(words, self.words.weight);
         input
     }
 
     /// Width of the input for an embedding of `dimension`.
     pub fn width(&self, dimension: usize) -> usize {
-        dimension + self.ngrams.buckets
+        dimension + self.buckets()
+    }
+}
+
+/// Scales a block of features to length `weight` (an all-zero block stays zero).
+fn scale_to(features: &mut [f32], weight: f32) {
+    let length = features.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if length > 0.0 {
+        features.iter_mut().for_each(|x| *x *= weight / length);
     }
 }
 
@@ -156,7 +226,8 @@ mod tests {
 
     #[test]
     fn features_follow_the_embedding_at_their_weight() {
-        let lexicon = Lexicon::fit(small(), ["top up my card", "card arrival", "top up failed"]);
+        let lexicon =
+            Lexicon::fit(small(), WordGrams::none(), ["top up my card", "card arrival", "top up failed"]);
         let input = lexicon.input(&[0.6, 0.8], "top up");
         assert_eq!(input.len(), lexicon.width(2));
         assert_eq!(&input[..2], &[0.6, 0.8]);
@@ -168,9 +239,30 @@ mod tests {
 
     #[test]
     fn rare_ngrams_weigh_more() {
-        let lexicon = Lexicon::fit(small(), ["card", "card", "card", "pin"]);
+        let lexicon = Lexicon::fit(small(), WordGrams::none(), ["card", "card", "card", "pin"]);
         let bucket = |gram: &str| (fnv1a(&gram.chars().collect::<Vec<_>>()) % 64) as usize;
         assert!(lexicon.idf[bucket("pi")] > lexicon.idf[bucket("ca")]);
+    }
+
+    #[test]
+    fn words_are_a_block_of_their_own() {
+        let words = WordGrams { buckets: 32, weight: 0.3 };
+        let lexicon = Lexicon::fit(small(), words, ["I can't top up", "top up my card", "card arrival"]);
+        assert_eq!((lexicon.buckets(), lexicon.idf.len()), (96, 96));
+        let input = lexicon.input(&[0.6, 0.8], "Can't top-up!");
+        assert_eq!(input.len(), lexicon.width(2));
+        let length = |block: &[f32]| block.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((length(&input[2..66]) - 0.5).abs() < 1e-5);
+        assert!((length(&input[66..]) - 0.3).abs() < 1e-5);
+        // "can't", "top" and "up": punctuation splits words, apostrophes do not
+        assert_eq!(words.counts("Can't top-up!").iter().sum::<f32>(), 3.0);
+        assert_eq!(words.counts("can't"), words.counts("CAN'T"));
+        // a lexicon stored before words existed reads as n-grams alone
+        let stored = r#"{"buckets":64,"shortest":2,"longest":3,"weight":0.5}"#;
+        let old: Lexicon = serde_json::from_str(stored).unwrap();
+        assert_eq!((old.words, old.buckets()), (WordGrams::none(), 64));
+        let json = serde_json::to_string(&Lexicon { idf: Vec::new(), ..old }).unwrap();
+        assert_eq!(json, stored, "no word settings are written for a lexicon without words");
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub use knowledge::{
     Article, ArticleStatus, KeywordHit, KnowledgeHit, KnowledgeRef, LifecycleStage, Point, PointKind,
     PointStatus, ScoredPoint, SearchFilter, Source,
 };
-pub use lexicon::{CharNgrams, Lexicon};
+pub use lexicon::{CharNgrams, Lexicon, WordGrams};
 pub use policy::PolicySettings;
 pub use ports::{
     ArticleWrite, Embedder, Inserted, KnowledgeStore, PointStore, QueueStore, RecordStore, TicketStore,

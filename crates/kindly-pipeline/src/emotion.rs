@@ -199,9 +199,12 @@ impl EmotionHeads {
                 );
                 return Err(err(&path, message));
             }
-            if let Some(l) = record.lexicon.as_ref().filter(|l| l.idf.len() != l.ngrams.buckets) {
-                let message =
-                    format!("the n-grams have {} buckets but {} IDF values", l.ngrams.buckets, l.idf.len());
+            if let Some(l) = record.lexicon.as_ref().filter(|l| l.idf.len() != l.buckets()) {
+                let message = format!(
+                    "the n-grams and words have {} buckets but {} IDF values",
+                    l.buckets(),
+                    l.idf.len()
+                );
                 return Err(err(&manifest_path, message));
             }
             let grouping = Grouping::new(&record.spec.labels, &record.groups).map_err(|e| err(&path, e))?;
@@ -373,6 +376,7 @@ mod tests {
             .collect();
         let lexicon = Lexicon::fit(
             kindly_core::CharNgrams { buckets: 64, ..Default::default() },
+            kindly_core::WordGrams::none(),
             texts.iter().map(String::as_str),
         );
         let inputs: Vec<f32> = texts.iter().flat_map(|t| lexicon.input(&[0.5, 0.5], t)).collect();

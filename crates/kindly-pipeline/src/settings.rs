@@ -113,6 +113,14 @@ impl PipelineSettings {
                 n.buckets, n.shortest, n.longest, n.weight
             ));
         }
+        let w = &i.words;
+        if w.buckets > 65_536 || (w.buckets > 0 && !(w.weight > 0.0 && w.weight.is_finite())) {
+            return Err(format!(
+                "pipeline.intent.words needs buckets from 0 (off) to 65536 and a positive weight; got \
+                 buckets {}, weight {}",
+                w.buckets, w.weight
+            ));
+        }
         if let Some((e, v)) = self.strong_emotions.iter().find(|(_, v)| !(0.0..=1.0).contains(*v)) {
             return Err(format!("pipeline.strong_emotions.{} must be between 0 and 1, got {v}", e.as_str()));
         }

@@ -209,6 +209,9 @@ mod tests {
         s.pipeline.policy.max_rival_lead = -0.1;
         assert!(s.validate().unwrap_err().contains("max_rival_lead"));
         let mut s = Settings::default();
+        s.pipeline.intent.words.weight = 0.0;
+        assert!(s.validate().unwrap_err().contains("pipeline.intent.words needs"));
+        let mut s = Settings::default();
         s.pipeline.intent.nearest_example_exponent = -0.3;
         assert!(s.validate().unwrap_err().contains("nearest_example_exponent must be 0 (off) or more"));
         let mut s = Settings::default();

@@ -12,7 +12,7 @@ use kindly_core::{
     Article, ArticleStatus, Author, CharNgrams, Customer, Decision, Evidence, Handoff, HandoffId,
     HandoffReason, HandoffStatus, IntentModelRecord, Label, Lexicon, NewMessage, NewResolution, NewTicket,
     Outcome, Point, PointKind, PointStatus, Priority, QueueFilter, Reason, RecordStore, SearchFilter, Source,
-    StoreError, TicketId, TicketStatus, ValidationScores, policy,
+    StoreError, TicketId, TicketStatus, ValidationScores, WordGrams, policy,
 };
 
 fn new_ticket(external_id: &str, customer: &str) -> NewTicket {
@@ -301,7 +301,11 @@ async fn labels_and_model_versions(store: &dyn RecordStore) {
         hidden: 0,
         head_weight: 0.5,
         nearest_example_exponent: 0.3,
-        lexicon: Some(Lexicon::fit(CharNgrams { buckets: 8, ..CharNgrams::default() }, ["refund me"])),
+        lexicon: Some(Lexicon::fit(
+            CharNgrams { buckets: 8, ..CharNgrams::default() },
+            WordGrams { buckets: 4, weight: 0.5 },
+            ["refund me"],
+        )),
         thresholds: IntentThresholds::uncalibrated(0.98, 0.9),
         scores: ValidationScores { folds: 5, accuracy: 0.9, ..ValidationScores::default() },
         weights: vec![1, 2, 3],
@@ -317,7 +321,7 @@ async fn labels_and_model_versions(store: &dyn RecordStore) {
     assert_eq!(versions, [2, 1]);
     // listings leave out the weights and each n-gram bucket's IDF
     let lexicon = listed[0].lexicon.as_ref().unwrap();
-    assert_eq!((lexicon.ngrams.buckets, lexicon.idf.len()), (8, 0));
+    assert_eq!((lexicon.ngrams.buckets, lexicon.words.buckets, lexicon.idf.len()), (8, 4, 0));
 }
 
 async fn shadow_cases_pair_would_be_answers_with_verdicts(store: &dyn RecordStore) {

@@ -18,7 +18,7 @@ use anyhow::{Context, bail};
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
 use kindly_core::lexicon::{head_input, head_width};
-use kindly_core::{CharNgrams, Lexicon};
+use kindly_core::{CharNgrams, Lexicon, WordGrams};
 use kindly_model::{Activation, Head, HeadKind, HeadSpec, SentenceEmbedder, Targets, TrainOptions};
 use kindly_pipeline::{
     DataFile, EmbedderRecord, Grouping, HeadRecord, HeadScores, HeadsManifest, LabelGroup, LabelScore,
@@ -68,7 +68,7 @@ impl TrainHeadsArgs {
 
 /// Fits the n-gram weights on a head's training texts, when n-grams are on.
 fn lexicon(ngrams: CharNgrams, train: &[Example]) -> Option<Lexicon> {
-    ngrams.enabled().then(|| Lexicon::fit(ngrams, train.iter().map(|e| e.text.as_str())))
+    ngrams.enabled().then(|| Lexicon::fit(ngrams, WordGrams::none(), train.iter().map(|e| e.text.as_str())))
 }
 
 /// Each example's head input, row-major: its embedding, then its n-grams when the head reads them.

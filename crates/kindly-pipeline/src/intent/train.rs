@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use kindly_core::calibration::{self, IntentThresholds, Prediction};
 use kindly_core::lexicon::{head_input, head_width};
-use kindly_core::{CharNgrams, IntentModelRecord, Lexicon, ValidationScores};
+use kindly_core::{CharNgrams, IntentModelRecord, Lexicon, ValidationScores, WordGrams};
 use kindly_model::{Head, HeadKind, HeadSpec, Targets, TrainOptions, similarity_matrix};
 use serde::{Deserialize, Serialize};
 
@@ -51,9 +51,11 @@ pub struct IntentTraining {
     pub nearest_example_exponent: f32,
     /// Width of the head's hidden layer (0: a linear head).
     pub hidden: usize,
-    /// Character n-grams the head reads next to the embedding (`buckets = 0`: the embedding
-    /// alone).
+    /// Character n-grams the head reads next to the embedding (`buckets = 0`: none).
     pub lexical: CharNgrams,
+    /// Whole words the head reads after the n-grams (`buckets = 0`: none). With both off the
+    /// head reads the embedding alone.
+    pub words: WordGrams,
     pub head: TrainOptions,
     /// Retrain this long after the last label change (debounce), in seconds.
     pub debounce_seconds: u64,
@@ -75,6 +77,7 @@ impl Default for IntentTraining {
             nearest_example_exponent: 0.3,
             hidden: 0,
             lexical: CharNgrams::default(),
+            words: WordGrams::default(),
             head: TrainOptions::default(),
             debounce_seconds: 10,
             vote_only_threshold: 0.9,
@@ -110,10 +113,8 @@ pub fn train(
     }
     // The IDF is fitted on every example, the held-out folds' too: document frequencies carry no
     // labels, and the version serves with the same IDF it was calibrated with.
-    let lexicon = settings
-        .lexical
-        .enabled()
-        .then(|| Lexicon::fit(settings.lexical, examples.iter().map(|e| e.text.as_str())));
+    let lexicon = (settings.lexical.enabled() || settings.words.enabled())
+        .then(|| Lexicon::fit(settings.lexical, settings.words, examples.iter().map(|e| e.text.as_str())));
     let inputs: Vec<Cow<[f32]>> =
         examples.iter().map(|e| head_input(lexicon.as_ref(), &e.vector, &e.text)).collect();
     let index: BTreeMap<&str, u32> = labels.iter().enumerate().map(|(i, l)| (l.as_str(), i as u32)).collect();
@@ -382,13 +383,16 @@ mod tests {
         };
         let model = train(&blurred, &settings, 5, 0.05, 0.5).unwrap().unwrap();
         let lexicon = model.record().lexicon.as_ref().expect("n-grams are on by default");
-        assert_eq!(lexicon.idf.len(), settings.lexical.buckets);
+        assert_eq!(lexicon.idf.len(), settings.lexical.buckets + settings.words.buckets);
         assert!(model.record().scores.accuracy > 0.95, "{:?}", model.record().scores);
         let p = model.predict_head("my card should deliver soon", &[0.5; 4]).unwrap().unwrap();
         assert_eq!(p.intent, "card_delivery");
-        // without n-grams the head cannot do better than a coin
-        let plain =
-            IntentTraining { lexical: CharNgrams { buckets: 0, ..CharNgrams::default() }, ..settings };
+        // without n-grams or words the head cannot do better than a coin
+        let plain = IntentTraining {
+            lexical: CharNgrams { buckets: 0, ..CharNgrams::default() },
+            words: WordGrams::none(),
+            ..settings
+        };
         let model = train(&blurred, &plain, 5, 0.05, 0.5).unwrap().unwrap();
         assert!(model.record().lexicon.is_none());
         assert!(model.record().scores.accuracy < 0.6, "{:?}", model.record().scores);

@@ -145,12 +145,14 @@ pub fn train(
     let weights: Vec<f32> = std::iter::once(settings.head_weight)
         .chain(settings.head_weight_candidates.iter().copied().filter(|w| *w != settings.head_weight))
         .collect();
-    let folds = stratified_folds(&classes, settings.folds.max(2));
-    let mut held_out: Vec<Vec<Option<Prediction>>> = vec![vec![None; examples.len()]; weights.len()];
-    for fold in 0..settings.folds.max(2) {
+    let fold_count = settings.folds.max(2);
+    let folds = stratified_folds(&classes, fold_count);
+    // Each fold's head, and the final head on every example, is independent of the others:
+    // they train side by side, one per core (`side_by_side`), the final head as the last job.
+    let predict_fold = |fold: usize| -> Result<Vec<HeldOut>, PipelineError> {
         let (test, fit): (Vec<usize>, Vec<usize>) = (0..examples.len()).partition(|&i| folds[i] == fold);
         if test.is_empty() || fit.is_empty() {
-            continue;
+            return Ok(Vec::new());
         }
         let fit_y: Vec<u32> = fit.iter().map(|&i| classes[i]).collect();
         let fit_x = rows(&fit, |i| &inputs[i]);
@@ -160,21 +162,48 @@ pub fn train(
         let vectors = |of: &[usize]| rows(of, |i| &examples[i].vector);
         let similarities = similarity_matrix(&vectors(&test), &vectors(&fit), dimension).map_err(model)?;
         let fold_model = IntentModel::with_head(shell(settings.head_weight), head);
-        for (row, &i) in test.iter().enumerate() {
-            let sims = &similarities[row * fit.len()..(row + 1) * fit.len()];
-            let nearest: Vec<(String, f32)> = top_k(sims, neighbours)
-                .into_iter()
-                .map(|j| (examples[fit[j]].intent.clone(), sims[j]))
-                .collect();
-            for (weight, predictions) in weights.iter().zip(held_out.iter_mut()) {
+        Ok(test
+            .iter()
+            .enumerate()
+            .map(|(row, &i)| {
+                let sims = &similarities[row * fit.len()..(row + 1) * fit.len()];
+                let nearest: Vec<(String, f32)> = top_k(sims, neighbours)
+                    .into_iter()
+                    .map(|j| (examples[fit[j]].intent.clone(), sims[j]))
+                    .collect();
                 // The threshold blend() attaches is unused here: calibration reads the confidence.
-                predictions[i] = fold_model
-                    .blend_weighted(*weight, Some(&probabilities[row]), &nearest, temperature, 1.0)
-                    .map(|p| Prediction {
-                        correct: p.intent == examples[i].intent,
-                        intent: p.intent,
-                        confidence: p.confidence,
-                    });
+                let per_weight = weights
+                    .iter()
+                    .map(|weight| {
+                        fold_model
+                            .blend_weighted(*weight, Some(&probabilities[row]), &nearest, temperature, 1.0)
+                            .map(|p| Prediction {
+                                correct: p.intent == examples[i].intent,
+                                intent: p.intent,
+                                confidence: p.confidence,
+                            })
+                    })
+                    .collect();
+                (i, per_weight)
+            })
+            .collect())
+    };
+    let all_x: Vec<f32> = inputs.iter().flat_map(|x| x.iter().copied()).collect();
+    let train_final = || Head::train(spec.clone(), &all_x, Targets::Classes(&classes), &settings.head);
+    let mut jobs = side_by_side(fold_count + 1, |job| match job {
+        fold if fold < fold_count => Job::Fold(predict_fold(fold)),
+        _ => Job::Final(train_final().map_err(model)),
+    });
+    let head = match jobs.pop() {
+        Some(Job::Final(head)) => head?,
+        _ => unreachable!("side_by_side returns the jobs in order, the final head last"),
+    };
+    let mut held_out: Vec<Vec<Option<Prediction>>> = vec![vec![None; examples.len()]; weights.len()];
+    for job in jobs {
+        let Job::Fold(predictions) = job else { unreachable!("every job before the last is a fold") };
+        for (i, per_weight) in predictions? {
+            for (predictions, p) in held_out.iter_mut().zip(per_weight) {
+                predictions[i] = p;
             }
         }
     }
@@ -197,12 +226,47 @@ pub fn train(
         precision: chosen.precision,
     };
 
-    let all_x: Vec<f32> = inputs.iter().flat_map(|x| x.iter().copied()).collect();
-    let head = Head::train(spec, &all_x, Targets::Classes(&classes), &settings.head).map_err(model)?;
     let weights = head.to_safetensors().map_err(model)?;
     let record =
         IntentModelRecord { thresholds: chosen.thresholds, scores, weights, ..shell(chosen.head_weight) };
     Ok(Some(IntentModel::with_head(record, head)))
+}
+
+/// A held-out example's index and its prediction at each blend weight.
+type HeldOut = (usize, Vec<Option<Prediction>>);
+
+/// One job of a training: a fold's held-out predictions, or the final head.
+enum Job {
+    Fold(Result<Vec<HeldOut>, PipelineError>),
+    Final(Result<Head, PipelineError>),
+}
+
+/// Runs `work(0..count)` on up to one thread per core and returns the results in order.
+fn side_by_side<T: Send>(count: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(count).max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, T)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let job = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if job >= count {
+                            return mine;
+                        }
+                        mine.push((job, work(job)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    });
+    done.sort_by_key(|(job, _)| *job);
+    done.into_iter().map(|(_, result)| result).collect()
 }
 
 /// The held-out predictions of one blend weight, and the thresholds calibrated on them.

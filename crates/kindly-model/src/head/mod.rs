@@ -115,6 +115,17 @@ impl Head {
         Self::train_with(gradients, spec, inputs, targets, options)
     }
 
+    /// Trains through candle's autograd whatever the shape: the reference that the hand-derived
+    /// gradients of a linear head are tested and benchmarked against (`kindly bench`).
+    pub fn train_with_autograd(
+        spec: HeadSpec,
+        inputs: &[f32],
+        targets: Targets,
+        options: &TrainOptions,
+    ) -> Result<Self, ModelError> {
+        Self::train_with(Gradients::Autograd, spec, inputs, targets, options)
+    }
+
     fn train_with(
         gradients: Gradients,
         spec: HeadSpec,

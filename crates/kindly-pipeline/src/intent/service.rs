@@ -77,12 +77,15 @@ impl Pipeline {
             .await?
             .into_iter()
             .filter(|p| p.status == PointStatus::Approved && p.kind != PointKind::Chunk)
-            .filter_map(|p| p.intent.map(|intent| TrainingExample { intent, text: p.text, vector: p.vector }))
+            .filter_map(|p| {
+                p.intent.map(|intent| TrainingExample { intent, text: p.text, vector: p.vector, votes: true })
+            })
             .collect();
         examples.extend(self.store.labels().await?.into_iter().map(|l| TrainingExample {
             intent: l.intent,
             text: l.text,
             vector: l.vector,
+            votes: false,
         }));
         Ok(examples)
     }

@@ -19,7 +19,7 @@ use kindly_core::{
     TicketStatus, VectorIndex,
 };
 use kindly_index::ExactIndex;
-use kindly_model::SentenceEmbedder;
+use kindly_model::{SentenceEmbedder, TrainOptions};
 use kindly_server::{Kindly, Settings};
 use kindly_store::SqliteStore;
 
@@ -86,12 +86,11 @@ pub async fn run(settings: Settings, args: BenchArgs) -> anyhow::Result<()> {
 
     let shape = HeadShape::CLINC150;
     println!(
-        "\n## Training a linear head ({} inputs × {} intents, {} examples, {} epoch{} of batches of 64)",
+        "\n## Training a linear head ({} inputs × {} intents, {} examples, one epoch of batches of {})",
         shape.inputs,
         shape.labels,
         shape.examples,
-        shape.epochs,
-        if shape.epochs == 1 { "" } else { "s" }
+        TrainOptions::default().batch_size
     );
     let (by_hand, autograd, gap) = head_training(shape)?;
     println!("| gradients | per step |\n|---|---:|");
@@ -107,33 +106,34 @@ pub async fn run(settings: Settings, args: BenchArgs) -> anyhow::Result<()> {
 /// The size of a head-training benchmark.
 #[derive(Debug, Clone, Copy)]
 struct HeadShape {
+    /// The sentence embedding's width, at the start of each input row.
+    embedding: usize,
     inputs: usize,
     labels: usize,
     examples: usize,
-    epochs: usize,
 }
 
 impl HeadShape {
     /// The intent head of `kindly eval` on CLINC150: a 384-wide embedding, then 1,024 n-gram and
     /// 2,048 word buckets (about 100 of them set per question), 151 intents, 18,350 examples; one
     /// epoch instead of the real training's 30, which only repeat the same steps.
-    const CLINC150: Self = Self { inputs: 3456, labels: 151, examples: 18_350, epochs: 1 };
+    const CLINC150: Self = Self { embedding: 384, inputs: 3456, labels: 151, examples: 18_350 };
 }
 
 /// Time per optimiser step of each path on the same synthetic examples, and how far apart the
 /// two trained heads' probabilities are.
 fn head_training(shape: HeadShape) -> anyhow::Result<(Duration, Duration, f32)> {
-    use kindly_model::{Head, HeadKind, HeadSpec, Targets, TrainOptions};
+    use kindly_model::{Head, HeadKind, HeadSpec, Targets};
     use rand::{Rng, SeedableRng};
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let mut inputs = vec![0f32; shape.examples * shape.inputs];
     let classes: Vec<u32> = (0..shape.examples).map(|i| (i % shape.labels) as u32).collect();
     for (row, class) in inputs.chunks_mut(shape.inputs).zip(&classes) {
-        for (j, x) in row[..384].iter_mut().enumerate() {
+        for (j, x) in row[..shape.embedding].iter_mut().enumerate() {
             *x = rng.random::<f32>() - 0.5 + if j % shape.labels == *class as usize { 0.5 } else { 0.0 };
         }
         for _ in 0..100 {
-            row[rng.random_range(384..shape.inputs)] = rng.random::<f32>() * 0.1;
+            row[rng.random_range(shape.embedding..shape.inputs)] = rng.random::<f32>() * 0.1;
         }
     }
     let spec = HeadSpec {
@@ -143,8 +143,8 @@ fn head_training(shape: HeadShape) -> anyhow::Result<(Duration, Duration, f32)> 
         hidden: 0,
         activation: Default::default(),
     };
-    let options = TrainOptions { epochs: shape.epochs, ..TrainOptions::default() };
-    let steps = (shape.epochs * shape.examples.div_ceil(options.batch_size)) as u32;
+    let options = TrainOptions { epochs: 1, ..TrainOptions::default() };
+    let steps = shape.examples.div_ceil(options.batch_size) as u32;
     let timed =
         |train: fn(HeadSpec, &[f32], Targets, &TrainOptions) -> Result<Head, kindly_model::ModelError>| {
             let started = Instant::now();

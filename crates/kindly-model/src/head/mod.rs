@@ -95,24 +95,30 @@ impl std::fmt::Debug for Head {
 
 const DEVICE: Device = Device::Cpu;
 
-/// How a head's gradients are computed: by hand for a linear head (the same result, several
-/// times faster; see `linear`), by candle's autograd behind a hidden layer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Gradients {
-    ByHand,
-    Autograd,
-}
-
 impl Head {
-    /// Trains a head on row-major `inputs` (`examples × spec.dimension`).
+    /// Trains a head on row-major `inputs` (`examples × spec.dimension`). A linear head takes
+    /// hand-derived gradients (the same result, several times faster; see `linear`), a head with
+    /// a hidden layer candle's autograd.
     pub fn train(
         spec: HeadSpec,
         inputs: &[f32],
         targets: Targets,
         options: &TrainOptions,
     ) -> Result<Self, ModelError> {
-        let gradients = if spec.hidden == 0 { Gradients::ByHand } else { Gradients::Autograd };
-        Self::train_with(gradients, spec, inputs, targets, options)
+        if spec.hidden > 0 {
+            return Self::train_with_autograd(spec, inputs, targets, options);
+        }
+        check_targets(&spec, inputs, targets)?;
+        let wanted = match targets {
+            Targets::Classes(c) => linear::Wanted::Classes(c),
+            Targets::MultiHot(m) => linear::Wanted::MultiHot(m),
+        };
+        let labels = spec.labels.len();
+        let mut rng = StdRng::seed_from_u64(options.seed);
+        let (weight, bias) = linear::train(labels, spec.dimension, inputs, wanted, options, &mut rng)?;
+        let weight = Tensor::from_vec(weight, (labels, spec.dimension), &DEVICE)?;
+        let output = Linear::new(weight, Some(Tensor::from_vec(bias, labels, &DEVICE)?));
+        Ok(Self { spec, hidden: None, output })
     }
 
     /// Trains through candle's autograd whatever the shape: the reference that the hand-derived
@@ -123,46 +129,13 @@ impl Head {
         targets: Targets,
         options: &TrainOptions,
     ) -> Result<Self, ModelError> {
-        Self::train_with(Gradients::Autograd, spec, inputs, targets, options)
-    }
-
-    fn train_with(
-        gradients: Gradients,
-        spec: HeadSpec,
-        inputs: &[f32],
-        targets: Targets,
-        options: &TrainOptions,
-    ) -> Result<Self, ModelError> {
-        let n = check_inputs(&spec, inputs)?;
-        let (target, loss_kind) = match (targets, spec.kind) {
-            (Targets::Classes(c), HeadKind::SingleLabel) if c.len() == n => {
-                if let Some(bad) = c.iter().find(|&&c| c as usize >= spec.labels.len()) {
-                    return Err(invalid(format!("class index {bad} is out of range")));
-                }
-                (Tensor::from_slice(c, n, &DEVICE)?, HeadKind::SingleLabel)
-            }
-            (Targets::MultiHot(m), HeadKind::MultiLabel) if m.len() == n * spec.labels.len() => {
-                (Tensor::from_slice(m, (n, spec.labels.len()), &DEVICE)?, HeadKind::MultiLabel)
-            }
-            _ => {
-                return Err(invalid("targets do not match the head's kind or the number of examples".into()));
-            }
+        let n = check_targets(&spec, inputs, targets)?;
+        let target = match targets {
+            Targets::Classes(c) => Tensor::from_slice(c, n, &DEVICE)?,
+            Targets::MultiHot(m) => Tensor::from_slice(m, (n, spec.labels.len()), &DEVICE)?,
         };
-        if n == 0 {
-            return Err(invalid("no training examples".into()));
-        }
+        let loss_kind = spec.kind;
         let mut rng = StdRng::seed_from_u64(options.seed);
-        if gradients == Gradients::ByHand && spec.hidden == 0 {
-            let wanted = match targets {
-                Targets::Classes(c) => linear::Wanted::Classes(c),
-                Targets::MultiHot(m) => linear::Wanted::MultiHot(m),
-            };
-            let labels = spec.labels.len();
-            let (weight, bias) = linear::train(labels, spec.dimension, inputs, wanted, options, &mut rng)?;
-            let weight = Tensor::from_vec(weight, (labels, spec.dimension), &DEVICE)?;
-            let output = Linear::new(weight, Some(Tensor::from_vec(bias, labels, &DEVICE)?));
-            return Ok(Self { spec, hidden: None, output });
-        }
         let out_in = if spec.hidden > 0 { spec.hidden } else { spec.dimension };
         let hidden_vars =
             (spec.hidden > 0).then(|| layer_vars(&mut rng, spec.dimension, spec.hidden)).transpose()?;
@@ -315,6 +288,24 @@ fn linear_of(vars: &[Var; 2]) -> Linear {
     Linear::new(vars[0].as_tensor().clone(), Some(vars[1].as_tensor().clone()))
 }
 
+/// The number of examples, once the targets match the head's kind, the inputs and its labels.
+fn check_targets(spec: &HeadSpec, inputs: &[f32], targets: Targets) -> Result<usize, ModelError> {
+    let n = check_inputs(spec, inputs)?;
+    match (targets, spec.kind) {
+        (Targets::Classes(c), HeadKind::SingleLabel) if c.len() == n => {
+            if let Some(bad) = c.iter().find(|&&c| c as usize >= spec.labels.len()) {
+                return Err(invalid(format!("class index {bad} is out of range")));
+            }
+        }
+        (Targets::MultiHot(m), HeadKind::MultiLabel) if m.len() == n * spec.labels.len() => {}
+        _ => return Err(invalid("targets do not match the head's kind or the number of examples".into())),
+    }
+    if n == 0 {
+        return Err(invalid("no training examples".into()));
+    }
+    Ok(n)
+}
+
 fn check_inputs(spec: &HeadSpec, inputs: &[f32]) -> Result<usize, ModelError> {
     if spec.dimension == 0 || spec.labels.is_empty() {
         return Err(invalid("a head needs a dimension and at least one label".into()));
@@ -430,9 +421,8 @@ mod tests {
         for (kind, targets) in
             [(HeadKind::SingleLabel, Targets::Classes(&y)), (HeadKind::MultiLabel, Targets::MultiHot(&hot))]
         {
-            let train =
-                |gradients| Head::train_with(gradients, spec(kind, 0), &x, targets, &options).unwrap();
-            let (by_hand, autograd) = (train(Gradients::ByHand), train(Gradients::Autograd));
+            let by_hand = Head::train(spec(kind, 0), &x, targets, &options).unwrap();
+            let autograd = Head::train_with_autograd(spec(kind, 0), &x, targets, &options).unwrap();
             let weights = |h: &Head| -> Vec<f32> {
                 let mut w: Vec<f32> = h.output.weight().flatten_all().unwrap().to_vec1().unwrap();
                 w.extend(h.output.bias().unwrap().to_vec1::<f32>().unwrap());

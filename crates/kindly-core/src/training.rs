@@ -44,6 +44,10 @@ pub struct IntentModelRecord {
     /// blend alone). The thresholds were calibrated on that product.
     #[serde(default)]
     pub nearest_example_exponent: f32,
+    /// The head's logits are divided by this before the softmax (1, as in versions trained
+    /// before it existed: the plain softmax). The thresholds were calibrated on that reading.
+    #[serde(default = "plain_softmax")]
+    pub head_temperature: f32,
     /// The character n-grams the head reads next to the embedding (none in versions trained
     /// before they existed, or with `pipeline.intent.lexical.buckets = 0`).
     #[serde(default)]
@@ -53,6 +57,10 @@ pub struct IntentModelRecord {
     /// The head, as safetensors. Empty in version listings.
     #[serde(skip)]
     pub weights: Vec<u8>,
+}
+
+fn plain_softmax() -> f32 {
+    1.0
 }
 
 #[cfg(test)]
@@ -67,6 +75,7 @@ mod tests {
             "scores": {"folds": 5, "accuracy": 0.9, "macro_f1": 0.9, "coverage": 0.8, "precision": 0.98}}"#;
         let record: IntentModelRecord = serde_json::from_str(stored).unwrap();
         assert_eq!((record.version, record.nearest_example_exponent), (3, 0.0));
+        assert_eq!(record.head_temperature, 1.0, "versions before the temperature read the plain softmax");
         assert!(record.lexicon.is_none());
     }
 }

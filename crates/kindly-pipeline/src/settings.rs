@@ -133,6 +133,12 @@ impl PipelineSettings {
                 i.nearest_example_exponent
             ));
         }
+        if !(i.head_temperature > 0.0 && i.head_temperature.is_finite()) {
+            return Err(format!(
+                "pipeline.intent.head_temperature must be a positive number (1: the plain softmax), got {}",
+                i.head_temperature
+            ));
+        }
         if self.intent_temperature <= 0.0 {
             return Err("pipeline.intent_temperature must be positive".into());
         }

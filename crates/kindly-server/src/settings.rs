@@ -215,6 +215,9 @@ mod tests {
         s.pipeline.intent.nearest_example_exponent = -0.3;
         assert!(s.validate().unwrap_err().contains("nearest_example_exponent must be 0 (off) or more"));
         let mut s = Settings::default();
+        s.pipeline.intent.head_temperature = 0.0;
+        assert!(s.validate().unwrap_err().contains("head_temperature must be a positive number"));
+        let mut s = Settings::default();
         s.model.dir = "/nonexistent".into();
         assert!(s.validate().unwrap_err().contains("make model"));
     }

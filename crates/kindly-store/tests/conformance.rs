@@ -301,6 +301,7 @@ async fn labels_and_model_versions(store: &dyn RecordStore) {
         hidden: 0,
         head_weight: 0.5,
         nearest_example_exponent: 0.3,
+        head_temperature: 1.5,
         lexicon: Some(Lexicon::fit(
             CharNgrams { buckets: 8, ..CharNgrams::default() },
             WordGrams { buckets: 4, weight: 0.5 },
@@ -313,7 +314,7 @@ async fn labels_and_model_versions(store: &dyn RecordStore) {
     assert_eq!(store.save_intent_model(&model(10)).await.unwrap(), 1);
     assert_eq!(store.save_intent_model(&model(12)).await.unwrap(), 2);
     let latest = store.latest_intent_model().await.unwrap().unwrap();
-    assert_eq!(latest.nearest_example_exponent, 0.3);
+    assert_eq!((latest.nearest_example_exponent, latest.head_temperature), (0.3, 1.5));
     assert_eq!((latest.version, latest.examples, latest.weights), (2, 12, vec![1, 2, 3]));
     assert_eq!((latest.thresholds, latest.lexicon), (model(0).thresholds, model(0).lexicon));
     let listed = store.intent_models().await.unwrap();

@@ -181,11 +181,26 @@ impl Head {
     /// Probabilities per label for each row of `inputs`: a softmax for single-label heads, a
     /// sigmoid per label for multi-label heads.
     pub fn predict(&self, inputs: &[f32]) -> Result<Vec<Vec<f32>>, ModelError> {
+        self.predict_at_temperature(inputs, 1.0)
+    }
+
+    /// As [`Head::predict`], with the logits divided by `temperature` first: above 1 the
+    /// probabilities are flatter, in the same order. The intent model reads its head this way so
+    /// that a question the head is sure of only by a narrow lead over its second intent does not
+    /// rank with one it is sure of by a wide lead (README, "The intent model").
+    pub fn predict_at_temperature(
+        &self,
+        inputs: &[f32],
+        temperature: f32,
+    ) -> Result<Vec<Vec<f32>>, ModelError> {
         let n = check_inputs(&self.spec, inputs)?;
         if n == 0 {
             return Ok(Vec::new());
         }
-        let logits = self.logits(&Tensor::from_slice(inputs, (n, self.spec.dimension), &DEVICE)?)?;
+        let mut logits = self.logits(&Tensor::from_slice(inputs, (n, self.spec.dimension), &DEVICE)?)?;
+        if temperature != 1.0 {
+            logits = (logits / f64::from(temperature))?;
+        }
         let probabilities = match self.spec.kind {
             HeadKind::SingleLabel => candle_nn::ops::softmax_last_dim(&logits)?,
             HeadKind::MultiLabel => candle_nn::ops::sigmoid(&logits)?,
@@ -390,6 +405,29 @@ mod tests {
             assert!(p.iter().all(|row| (row.iter().sum::<f32>() - 1.0).abs() < 1e-4));
             let copy = Head::from_safetensors(head.spec().clone(), &head.to_safetensors().unwrap()).unwrap();
             assert_eq!(copy.predict(&x).unwrap(), p);
+        }
+    }
+
+    #[test]
+    fn a_temperature_above_one_flattens_the_probabilities_in_the_same_order() {
+        let (x, y) = toy();
+        let head =
+            Head::train(spec(HeadKind::SingleLabel, 0), &x, Targets::Classes(&y), &TrainOptions::default())
+                .unwrap();
+        let plain = head.predict(&x[..8]).unwrap();
+        assert_eq!(head.predict_at_temperature(&x[..8], 1.0).unwrap(), plain);
+        let flat = head.predict_at_temperature(&x[..8], 1.5).unwrap();
+        for (p, f) in plain.iter().zip(&flat) {
+            assert_eq!(argmax(p), argmax(f));
+            assert!((f.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+            let best = argmax(p).unwrap();
+            assert!(f[best] < p[best], "{f:?} against {p:?}");
+            // softmax(z / t) is softmax(z) to the power 1 / t, normalised
+            let powered: Vec<f32> = p.iter().map(|v| v.powf(1.0 / 1.5)).collect();
+            let total: f32 = powered.iter().sum();
+            for (a, b) in f.iter().zip(&powered) {
+                assert!((a - b / total).abs() < 1e-4, "{f:?} against {powered:?}");
+            }
         }
     }
 

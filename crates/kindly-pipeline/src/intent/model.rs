@@ -46,6 +46,7 @@ impl IntentModel {
                 hidden: 0,
                 head_weight: 0.0,
                 nearest_example_exponent: 0.0,
+                head_temperature: 1.0,
                 lexicon: None,
                 thresholds: IntentThresholds::uncalibrated(target_precision, global_threshold),
                 scores: ValidationScores::default(),
@@ -130,7 +131,9 @@ impl IntentModel {
     fn head_probabilities(&self, text: &str, vector: &[f32]) -> Result<Option<Vec<f32>>, PipelineError> {
         let Some(head) = &self.head else { return Ok(None) };
         let input = head_input(self.record.lexicon.as_ref(), vector, text);
-        let probabilities = head.predict(&input).map_err(|e| PipelineError::Model(e.to_string()))?;
+        let probabilities = head
+            .predict_at_temperature(&input, self.record.head_temperature)
+            .map_err(|e| PipelineError::Model(e.to_string()))?;
         Ok(Some(probabilities.into_iter().next().unwrap_or_default()))
     }
 

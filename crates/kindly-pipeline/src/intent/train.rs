@@ -54,6 +54,11 @@ pub struct IntentTraining {
     /// intent even for a question outside every intent; its distance from the examples tells.
     /// 0.3 was chosen on development splits of the training data (README, "Nearest example").
     pub nearest_example_exponent: f32,
+    /// The head's logits are divided by this before the softmax. Above 1 the probabilities are
+    /// flatter in the same order, so a lead over the second intent counts for more and the
+    /// nearest example's similarity weighs more against the head's certainty (README, "The
+    /// intent model").
+    pub head_temperature: f32,
     /// Width of the head's hidden layer (0: a linear head).
     pub hidden: usize,
     /// Character n-grams the head reads next to the embedding (`buckets = 0`: none).
@@ -80,6 +85,7 @@ impl Default for IntentTraining {
             head_weight: 0.5,
             head_weight_candidates: vec![0.3, 0.7, 0.85, 1.0],
             nearest_example_exponent: 0.3,
+            head_temperature: 1.0,
             hidden: 0,
             lexical: CharNgrams::default(),
             words: WordGrams::default(),
@@ -140,6 +146,7 @@ pub fn train(
         hidden: settings.hidden,
         head_weight,
         nearest_example_exponent: settings.nearest_example_exponent,
+        head_temperature: settings.head_temperature,
         lexicon: lexicon.clone(),
         thresholds: kindly_core::calibration::IntentThresholds::uncalibrated(settings.target_precision, 1.0),
         scores: ValidationScores::default(),
@@ -163,7 +170,9 @@ pub fn train(
         let fit_x = rows(&fit, |i| &inputs[i]);
         let head =
             Head::train(spec.clone(), &fit_x, Targets::Classes(&fit_y), &settings.head).map_err(model)?;
-        let probabilities = head.predict(&rows(&test, |i| &inputs[i])).map_err(model)?;
+        let probabilities = head
+            .predict_at_temperature(&rows(&test, |i| &inputs[i]), settings.head_temperature)
+            .map_err(model)?;
         let vectors = |of: &[usize]| rows(of, |i| &examples[i].vector);
         let voters: Vec<usize> = fit.iter().copied().filter(|&i| examples[i].votes).collect();
         let similarities = similarity_matrix(&vectors(&test), &vectors(&voters), dimension).map_err(model)?;

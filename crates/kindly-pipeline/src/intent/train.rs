@@ -56,8 +56,9 @@ pub struct IntentTraining {
     pub nearest_example_exponent: f32,
     /// The head's logits are divided by this before the softmax. Above 1 the probabilities are
     /// flatter in the same order, so a lead over the second intent counts for more and the
-    /// nearest example's similarity weighs more against the head's certainty (README, "The
-    /// intent model").
+    /// nearest example's similarity weighs more against the head's certainty. 1.5 was chosen on
+    /// development splits of the training data (`scripts/study_head_temperature.py`; README,
+    /// "The intent model").
     pub head_temperature: f32,
     /// Width of the head's hidden layer (0: a linear head).
     pub hidden: usize,
@@ -85,7 +86,7 @@ impl Default for IntentTraining {
             head_weight: 0.5,
             head_weight_candidates: vec![0.3, 0.7, 0.85, 1.0],
             nearest_example_exponent: 0.3,
-            head_temperature: 1.0,
+            head_temperature: 1.5,
             hidden: 0,
             lexical: CharNgrams::default(),
             words: WordGrams::default(),

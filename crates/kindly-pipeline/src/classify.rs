@@ -220,7 +220,7 @@ impl Pipeline {
         Ok(Classification {
             intent,
             model_version: model.version(),
-            distinct_intents: self.distinct_intents(&model, &vectors.sentences)?,
+            distinct_intents: self.distinct_intents(&model, &vectors.sentences).await?,
             sensitivity: self
                 .sensitivity
                 .score(std::iter::once(vector.as_slice()).chain(vectors.clauses.iter().map(Vec::as_slice))),
@@ -237,17 +237,25 @@ impl Pipeline {
         Ok(nearest.into_iter().filter_map(|p| p.intent.map(|i| (i, p.score))).take(k).collect())
     }
 
-    /// Intents the head recognises confidently (at their own thresholds) in separate sentences:
-    /// two or more mean several questions in one ticket.
-    fn distinct_intents(
+    /// Intents recognised confidently in separate sentences: two or more mean several questions
+    /// in one ticket. Each sentence is predicted as a whole ticket is (the head at the version's
+    /// temperature, blended with the sentence's own labelled neighbours) and compared with the
+    /// threshold calibrated for exactly that confidence.
+    async fn distinct_intents(
         &self,
         model: &IntentModel,
         sentences: &[(String, Vec<f32>)],
     ) -> Result<Vec<String>, PipelineError> {
         let mut found: Vec<String> = Vec::new();
         for (text, vector) in sentences {
-            if let Some(p) = model.predict_head(text, vector)?
-                && p.confidence >= p.threshold
+            let neighbours = self.labelled_neighbours(vector).await?;
+            if let Some(p) = model.predict(
+                text,
+                vector,
+                &neighbours,
+                self.settings.intent_temperature,
+                self.settings.intent.vote_only_threshold,
+            )? && p.confidence >= p.threshold
                 && !found.contains(&p.intent)
             {
                 found.push(p.intent);

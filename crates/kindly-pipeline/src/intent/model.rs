@@ -101,47 +101,17 @@ impl IntentModel {
         temperature: f32,
         vote_only_threshold: f32,
     ) -> Result<Option<IntentPrediction>, PipelineError> {
-        let head = self.head_probabilities(text, vector, self.record.head_temperature)?;
+        let head = self.head_probabilities(text, vector)?;
         Ok(self.blend(head.as_deref(), neighbours, temperature, vote_only_threshold))
-    }
-
-    /// The head's prediction alone (for single sentences); `None` before the first training.
-    /// It reads the plain softmax, not the version's temperature: a sentence has no neighbours
-    /// to weigh against the head's certainty, and at 1.5 the second of two questions in
-    /// separate sentences fell under its threshold (`tests/trust.rs`,
-    /// `several_questions_are_told_apart_by_sentence`).
-    pub fn predict_head(
-        &self,
-        text: &str,
-        vector: &[f32],
-    ) -> Result<Option<IntentPrediction>, PipelineError> {
-        let Some(probabilities) = self.head_probabilities(text, vector, 1.0)? else { return Ok(None) };
-        let best = kindly_model::argmax(&probabilities);
-        Ok(best.map(|i| {
-            let intent = self.record.labels[i].clone();
-            let (threshold, source) = self.record.thresholds.for_intent(&intent);
-            IntentPrediction {
-                intent,
-                confidence: probabilities[i],
-                threshold,
-                source,
-                nearest_example: None,
-            }
-        }))
     }
 
     /// The head's probability for each of the version's intents; `None` before the first
     /// training.
-    fn head_probabilities(
-        &self,
-        text: &str,
-        vector: &[f32],
-        temperature: f32,
-    ) -> Result<Option<Vec<f32>>, PipelineError> {
+    fn head_probabilities(&self, text: &str, vector: &[f32]) -> Result<Option<Vec<f32>>, PipelineError> {
         let Some(head) = &self.head else { return Ok(None) };
         let input = head_input(self.record.lexicon.as_ref(), vector, text);
         let probabilities = head
-            .predict_at_temperature(&input, temperature)
+            .predict_at_temperature(&input, self.record.head_temperature)
             .map_err(|e| PipelineError::Model(e.to_string()))?;
         Ok(Some(probabilities.into_iter().next().unwrap_or_default()))
     }

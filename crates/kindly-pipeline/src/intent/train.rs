@@ -488,7 +488,7 @@ mod tests {
         let lexicon = model.record().lexicon.as_ref().expect("n-grams are on by default");
         assert_eq!(lexicon.idf.len(), settings.lexical.buckets + settings.words.buckets);
         assert!(model.record().scores.accuracy > 0.95, "{:?}", model.record().scores);
-        let p = model.predict_head("my card should deliver soon", &[0.5; 4]).unwrap().unwrap();
+        let p = model.predict("my card should deliver soon", &[0.5; 4], &[], 0.05, 0.9).unwrap().unwrap();
         assert_eq!(p.intent, "card_delivery");
         // without n-grams or words the head cannot do better than a coin
         let plain = IntentTraining {

@@ -31,7 +31,8 @@ pub enum ThresholdSource {
     Intent,
     /// Too few examples: the conservative global threshold.
     Global,
-    /// No head knows this intent yet (before the first training, or an intent added since): the
+    /// No head knows this intent yet (before the first training, or an intent added since), or
+    /// the head learnt it from fewer examples than folds and the vote for it is sure: the
     /// neighbours' vote alone decides. Its confidence is not calibrated, so it is held to the
     /// stricter `pipeline.intent.vote_only_threshold`.
     VoteOnly,

@@ -48,6 +48,13 @@ pub struct IntentModelRecord {
     /// before it existed: the plain softmax). The thresholds were calibrated on that reading.
     #[serde(default = "plain_softmax")]
     pub head_temperature: f32,
+    /// Intents the head learnt from fewer examples than it has held-out folds (an intent an
+    /// agent just taught with one reusable resolution). The head gives such an intent a small
+    /// probability, so where the nearest examples' vote for it reaches the vote-only threshold,
+    /// the vote decides, as before the intent was trained (empty in versions stored before it
+    /// existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub new_intents: Vec<String>,
     /// The character n-grams the head reads next to the embedding (none in versions trained
     /// before they existed, or with `pipeline.intent.lexical.buckets = 0`).
     #[serde(default)]

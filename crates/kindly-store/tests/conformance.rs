@@ -302,6 +302,7 @@ async fn labels_and_model_versions(store: &dyn RecordStore) {
         head_weight: 0.5,
         nearest_example_exponent: 0.3,
         head_temperature: 1.5,
+        new_intents: vec!["refund".into()],
         lexicon: Some(Lexicon::fit(
             CharNgrams { buckets: 8, ..CharNgrams::default() },
             WordGrams { buckets: 4, weight: 0.5 },
@@ -315,6 +316,7 @@ async fn labels_and_model_versions(store: &dyn RecordStore) {
     assert_eq!(store.save_intent_model(&model(12)).await.unwrap(), 2);
     let latest = store.latest_intent_model().await.unwrap().unwrap();
     assert_eq!((latest.nearest_example_exponent, latest.head_temperature), (0.3, 1.5));
+    assert_eq!(latest.new_intents, vec!["refund".to_owned()]);
     assert_eq!((latest.version, latest.examples, latest.weights), (2, 12, vec![1, 2, 3]));
     assert_eq!((latest.thresholds, latest.lexicon), (model(0).thresholds, model(0).lexicon));
     let listed = store.intent_models().await.unwrap();

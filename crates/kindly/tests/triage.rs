@@ -107,19 +107,19 @@ async fn a_reusable_resolution_answers_the_next_paraphrase_and_a_candidate_does_
         .await;
     assert_eq!(s, StatusCode::OK, "{r}");
 
-    let t = app
-        .decided(
-            &app.submit(
-                "t-learn-2",
-                "c-l2",
-                "Can my Lumo speaker get wet? I want to take it to the swimming pool.",
-            )
-            .await,
-        )
-        .await;
+    let paraphrase = "Can my Lumo speaker get wet? I want to take it to the swimming pool.";
+    let t = app.decided(&app.submit("t-learn-2", "c-l2", paraphrase).await).await;
     assert_eq!(t["status"], "answered", "{:#}", t["decision"]);
     assert_eq!(t["decision"]["outcome"]["knowledge"]["source"], "resolution");
     assert!(t["answer"]["body"].as_str().unwrap().contains("IPX4"));
+    // After the next training too (a server retrains seconds later): the head learnt the new
+    // intent from one example, too few to vouch for it, so a sure vote still answers.
+    app.kindly.pipeline.retrain_intent_model().await.unwrap().expect("a new version");
+    let model = app.kindly.pipeline.intent_models().current();
+    assert_eq!(model.record().new_intents, ["speaker_water_resistance"]);
+    let t = app.decided(&app.submit("t-learn-2b", "c-l2b", paraphrase).await).await;
+    assert_eq!(t["status"], "answered", "{:#}", t["decision"]);
+    assert_eq!(t["decision"]["outcome"]["knowledge"]["source"], "resolution");
 
     // Not reusable: kept as a candidate, shown to agents, never sent automatically.
     let t = handed_off(&app, "t-learn-3", "c-l3", "Does the Lumo Cam work with Apple HomeKit?").await;

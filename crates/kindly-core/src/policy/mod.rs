@@ -247,7 +247,9 @@ fn threshold_note(evidence: &Evidence) -> &'static str {
     match evidence.threshold_source {
         Some(ThresholdSource::Intent) => " (calibrated for this intent)",
         Some(ThresholdSource::Global) => " (global threshold)",
-        Some(ThresholdSource::VoteOnly) => " (nearest examples alone, not yet trained on this intent)",
+        Some(ThresholdSource::VoteOnly) => {
+            " (nearest examples alone, too few examples of this intent to train on yet)"
+        }
         None => "",
     }
 }

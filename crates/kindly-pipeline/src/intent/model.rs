@@ -47,6 +47,7 @@ impl IntentModel {
                 head_weight: 0.0,
                 nearest_example_exponent: 0.0,
                 head_temperature: 1.0,
+                new_intents: Vec::new(),
                 lexicon: None,
                 thresholds: IntentThresholds::uncalibrated(target_precision, global_threshold),
                 scores: ValidationScores::default(),
@@ -144,12 +145,15 @@ impl IntentModel {
     ) -> Option<IntentPrediction> {
         let vote = vote_distribution(neighbours, temperature);
         // An intent the head has not learned yet (knowledge added since training): the
-        // neighbours decide alone until the next version.
-        let unknown_to_head = vote
-            .iter()
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-            .is_some_and(|(winner, _)| !self.record.labels.iter().any(|l| l == winner));
-        let head = head.filter(|_| !unknown_to_head);
+        // neighbours decide alone until the next version. So do they for an intent the head
+        // learnt from too few examples to vouch for, when they are sure enough to answer alone:
+        // the head's small probability for it would outvote the resolution that taught it.
+        let winner = vote.iter().max_by(|a, b| a.1.total_cmp(&b.1));
+        let vote_decides = winner.is_some_and(|(intent, share)| {
+            !self.record.labels.iter().any(|l| l == intent)
+                || (*share >= vote_only_threshold && self.record.new_intents.iter().any(|l| l == intent))
+        });
+        let head = head.filter(|_| !vote_decides);
         let (head_weight, vote_weight) = match (head.is_some(), vote.is_empty()) {
             (true, false) => (head_weight, 1.0 - head_weight),
             (true, true) => (1.0, 0.0),
@@ -238,6 +242,17 @@ mod tests {
         let p = model.blend(Some(&[0.3, 0.7]), &[n("new_intent", 0.9)], 0.05, 0.9).unwrap();
         assert_eq!((p.intent.as_str(), p.confidence), ("new_intent", 1.0));
         assert_eq!((p.threshold, p.source), (0.9, ThresholdSource::VoteOnly));
+        // so is one it learnt from too few examples, when the vote is sure enough to answer
+        model.record.new_intents = vec!["refund".into()];
+        let sure = [n("refund", 0.9), n("refund", 0.88), n("track", 0.6)];
+        let p = model.blend(Some(&[0.1, 0.9]), &sure, 0.05, 0.9).unwrap();
+        assert_eq!(p.intent, "refund");
+        assert!(p.confidence > 0.99, "{p:?}");
+        assert_eq!((p.threshold, p.source), (0.9, ThresholdSource::VoteOnly));
+        // an unsure vote for it leaves the blend (and the calibrated threshold) in charge
+        let unsure = [n("refund", 0.8), n("track", 0.79)];
+        let p = model.blend(Some(&[0.1, 0.9]), &unsure, 0.05, 0.9).unwrap();
+        assert_eq!((p.intent.as_str(), p.source), ("track", ThresholdSource::Global));
     }
 
     #[test]

@@ -148,6 +148,7 @@ pub fn train(
         head_weight,
         nearest_example_exponent: settings.nearest_example_exponent,
         head_temperature: settings.head_temperature,
+        new_intents: Vec::new(),
         lexicon: lexicon.clone(),
         thresholds: kindly_core::calibration::IntentThresholds::uncalibrated(settings.target_precision, 1.0),
         scores: ValidationScores::default(),
@@ -243,8 +244,16 @@ pub fn train(
     };
 
     let weights = head.to_safetensors().map_err(model)?;
-    let record =
-        IntentModelRecord { thresholds: chosen.thresholds, scores, weights, ..shell(chosen.head_weight) };
+    let mut examples_of: BTreeMap<&str, usize> = BTreeMap::new();
+    classes.iter().for_each(|&c| *examples_of.entry(labels[c as usize].as_str()).or_default() += 1);
+    let new_intents = labels.iter().filter(|l| examples_of[l.as_str()] < fold_count).cloned().collect();
+    let record = IntentModelRecord {
+        thresholds: chosen.thresholds,
+        scores,
+        weights,
+        new_intents,
+        ..shell(chosen.head_weight)
+    };
     Ok(Some(IntentModel::with_head(record, head)))
 }
 
@@ -412,6 +421,8 @@ pub fn macro_f1(truth: &[&str], predicted: &[Option<&str>]) -> f32 {
 
 #[cfg(test)]
 mod tests {
+    use kindly_core::calibration::ThresholdSource;
+
     use super::*;
 
     /// Three intents around orthogonal directions, with noise.
@@ -444,6 +455,26 @@ mod tests {
         let p =
             model.predict("refund please", &[1.0, 0.0, 0.0, 0.0, 0.0, 0.0], &[], 0.05, 0.9).unwrap().unwrap();
         assert_eq!(p.intent, "refund");
+    }
+
+    #[test]
+    fn an_intent_with_fewer_examples_than_folds_is_answered_by_a_sure_vote() {
+        // An agent marked one resolution reusable for a new intent: one example among 150.
+        let mut examples = examples();
+        let fresh = vec![0.0, 0.0, 0.0, 0.7, 0.7, 0.0];
+        examples.push(TrainingExample {
+            intent: "water_resistance".into(),
+            text: "is it waterproof".into(),
+            vector: fresh.clone(),
+            votes: true,
+        });
+        let model = train(&examples, &IntentTraining::default(), 5, 0.05, 0.5).unwrap().unwrap();
+        assert_eq!(model.record().new_intents, ["water_resistance"]);
+        // its paraphrase, right next to that one example: the vote decides, at the vote-only bar
+        let neighbours = [("water_resistance".to_owned(), 0.95), ("track".to_owned(), 0.4)];
+        let p = model.predict("can it get wet", &fresh, &neighbours, 0.05, 0.9).unwrap().unwrap();
+        assert_eq!((p.intent.as_str(), p.source), ("water_resistance", ThresholdSource::VoteOnly));
+        assert!(p.confidence >= p.threshold, "{p:?}");
     }
 
     #[test]

@@ -244,9 +244,10 @@ pub fn train(
     };
 
     let weights = head.to_safetensors().map_err(model)?;
-    let mut examples_of: BTreeMap<&str, usize> = BTreeMap::new();
-    classes.iter().for_each(|&c| *examples_of.entry(labels[c as usize].as_str()).or_default() += 1);
-    let new_intents = labels.iter().filter(|l| examples_of[l.as_str()] < fold_count).cloned().collect();
+    let mut examples_of = vec![0usize; labels.len()];
+    classes.iter().for_each(|&c| examples_of[c as usize] += 1);
+    let new_intents =
+        labels.iter().zip(&examples_of).filter(|&(_, &n)| n < fold_count).map(|(l, _)| l.clone()).collect();
     let record = IntentModelRecord {
         thresholds: chosen.thresholds,
         scores,

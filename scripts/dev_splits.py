@@ -6,7 +6,10 @@
 - `<out>/clinc150.json`: CLINC150 full with its validation split as the test split (`train` →
   train, `val` → test, `oos_train` → oos_train, `oos_val` → oos_test).
 
-    python3 scripts/dev_splits.py ../shared/data target/dev
+    python3 scripts/dev_splits.py ../shared/data target/dev [seed]
+
+A seed other than 2026 draws another BANKING77 development split (the studies average over
+2026, 1 and 2).
     kindly eval target/dev/banking77 --decisions target/dev/banking77-decisions.jsonl
     kindly eval target/dev/clinc150.json --decisions target/dev/clinc150-decisions.jsonl
 """
@@ -21,11 +24,12 @@ SEED, ROWS = 2026, 3080
 
 def main():
     data, out = Path(sys.argv[1]), Path(sys.argv[2])
+    seed = int(sys.argv[3]) if len(sys.argv) > 3 else SEED
     (out / "banking77").mkdir(parents=True, exist_ok=True)
     with open(data / "banking77" / "train.csv", newline="") as f:
         reader = csv.reader(f)
         header, rows = next(reader), list(reader)
-    held = set(random.Random(SEED).sample(range(len(rows)), ROWS))
+    held = set(random.Random(seed).sample(range(len(rows)), ROWS))
     for name, keep in (("train.csv", lambda i: i not in held), ("test.csv", lambda i: i in held)):
         with open(out / "banking77" / name, "w", newline="") as f:
             writer = csv.writer(f)

@@ -19,6 +19,17 @@ pub struct TokenOwner {
     pub user: Option<User>,
 }
 
+/// An API token as operators list it: never the token or its digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub id: String,
+    /// The service token's name, or its user's email.
+    pub name: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
 /// A live browser session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
@@ -133,6 +144,52 @@ impl SqliteStore {
             role: role(&r, "token_role")?,
             user,
         }))
+    }
+
+    /// Every API token, the oldest first, revoked ones included.
+    pub async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT t.id, coalesce(u.email, t.name) AS name, t.role, t.created_at, t.revoked_at \
+             FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id ORDER BY t.created_at, t.id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                Ok(TokenRecord {
+                    id: get(r, "id")?,
+                    name: get(r, "name")?,
+                    role: role(r, "role")?,
+                    created_at: get(r, "created_at")?,
+                    revoked_at: get(r, "revoked_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes a token: from now on it authenticates nothing. `false` when it already was
+    /// (the first revocation time is kept); an unknown id is [`StoreError::NotFound`].
+    pub async fn revoke_token(&self, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let revoked = sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+        if revoked > 0 {
+            return Ok(true);
+        }
+        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM api_tokens WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        match exists {
+            Some(_) => Ok(false),
+            None => Err(StoreError::NotFound(format!("API token {id}"))),
+        }
     }
 
     pub async fn create_session(

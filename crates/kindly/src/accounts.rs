@@ -1,4 +1,4 @@
-//! `kindly users add` and `kindly tokens create`: accounts without a running server. Passwords
+//! `kindly users add` and `kindly tokens create|list|revoke`: accounts without a running server. Passwords
 //! come from stdin or an environment variable, never from the command line (where `ps` and shell
 //! history would keep them), and are never echoed.
 
@@ -33,6 +33,14 @@ pub struct AddUser {
 pub enum TokensCommand {
     /// Issue an API token and print it once on stdout; only its SHA-256 is stored.
     Create(CreateToken),
+    /// List the API tokens: id, name (or user), role, created, revoked. Never the tokens.
+    List,
+    /// Revoke an API token by the id `tokens list` shows; it stops working at once, also on a
+    /// running server.
+    Revoke {
+        /// The token's id.
+        id: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -71,16 +79,47 @@ pub async fn users(settings: Settings, command: UsersCommand) -> anyhow::Result<
 }
 
 pub async fn tokens(settings: Settings, command: TokensCommand) -> anyhow::Result<()> {
-    let TokensCommand::Create(create) = command;
     let store = open(&settings).await?;
-    let token = match (create.user, create.role, create.name) {
-        (Some(email), _, _) => accounts::token_for_user(&store, &email).await?,
-        (None, Some(role), Some(name)) => accounts::service_token(&store, &name, role).await?,
-        _ => anyhow::bail!("give --user EMAIL, or --role ROLE with --name NAME"),
+    let result = match command {
+        TokensCommand::Create(create) => create_token(&store, create).await,
+        TokensCommand::List => list_tokens(&store).await,
+        TokensCommand::Revoke { id } => revoke_token(&store, &id).await,
     };
     store.close().await;
+    result
+}
+
+async fn create_token(store: &SqliteStore, create: CreateToken) -> anyhow::Result<()> {
+    let token = match (create.user, create.role, create.name) {
+        (Some(email), _, _) => accounts::token_for_user(store, &email).await?,
+        (None, Some(role), Some(name)) => accounts::service_token(store, &name, role).await?,
+        _ => anyhow::bail!("give --user EMAIL, or --role ROLE with --name NAME"),
+    };
     println!("{token}");
     eprintln!("keep this token: Kindly stores only its hash and cannot show it again");
+    Ok(())
+}
+
+/// One line per token on stdout, tab-separated under a header, so that scripts can read it.
+async fn list_tokens(store: &SqliteStore) -> anyhow::Result<()> {
+    println!("id\tname\trole\tcreated\trevoked");
+    for t in store.tokens().await? {
+        let revoked = t.revoked_at.map_or_else(|| "-".to_owned(), |at| at.to_rfc3339());
+        println!("{}\t{}\t{}\t{}\t{revoked}", t.id, t.name, t.role, t.created_at.to_rfc3339());
+    }
+    Ok(())
+}
+
+async fn revoke_token(store: &SqliteStore, id: &str) -> anyhow::Result<()> {
+    let id = id.trim();
+    match store.revoke_token(id, chrono::Utc::now()).await {
+        Ok(true) => eprintln!("revoked API token {id}"),
+        Ok(false) => eprintln!("API token {id} was already revoked"),
+        Err(kindly_core::StoreError::NotFound(_)) => {
+            anyhow::bail!("no API token has the id {id:?} (`kindly tokens list` shows them)")
+        }
+        Err(e) => return Err(e.into()),
+    }
     Ok(())
 }
 

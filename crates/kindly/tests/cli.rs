@@ -1,21 +1,33 @@
 //! The `kindly` binary as an operator uses it: `kb ingest` is idempotent and removes the points of
-//! deleted articles; `triage` prints the decision and its evidence as JSON on stdout.
+//! deleted articles; `triage` prints the decision and its evidence as JSON on stdout; `tokens
+//! revoke` shuts a leaked API token out of a running server.
 
 mod common;
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn kindly(data_dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_kindly"))
+fn run(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kindly"))
         .args(args)
         .current_dir(common::root())
         .env("KINDLY__DATA__DIR", data_dir)
         .env("NO_COLOR", "1")
         .output()
-        .expect("running kindly");
+        .expect("running kindly")
+}
+
+fn kindly(data_dir: &Path, args: &[&str]) -> Output {
+    let out = run(data_dir, args);
     assert!(out.status.success(), "kindly {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
     out
+}
+
+/// `kindly …` that is expected to fail: its stderr.
+fn kindly_fails(data_dir: &Path, args: &[&str]) -> String {
+    let out = run(data_dir, args);
+    assert!(!out.status.success(), "kindly {args:?} should have failed");
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn summary(out: &Output) -> String {
@@ -96,18 +108,8 @@ fn imported_labels_teach_the_intent_model_a_new_intent() {
 
     // A file without the columns is refused with a clear message.
     std::fs::write(&csv, "question,answer\nhi,there\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_kindly"))
-        .args(["labels", "import", csv.to_str().unwrap()])
-        .current_dir(common::root())
-        .env("KINDLY__DATA__DIR", data.path())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("history.csv"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let err = kindly_fails(data.path(), &["labels", "import", csv.to_str().unwrap()]);
+    assert!(err.contains("history.csv"), "{err}");
 }
 
 #[test]
@@ -117,15 +119,48 @@ fn a_backup_restores_to_the_same_knowledge_and_never_overwrites() {
     let file = copy.path().join("kindly.db");
     let out = kindly(data.path(), &["backup", file.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("backed up"));
-    let again = Command::new(env!("CARGO_BIN_EXE_kindly"))
-        .args(["backup", file.to_str().unwrap()])
-        .current_dir(common::root())
-        .env("KINDLY__DATA__DIR", data.path())
-        .output()
-        .unwrap();
-    assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    let err = kindly_fails(data.path(), &["backup", file.to_str().unwrap()]);
+    assert!(err.contains("already exists"), "{err}");
     // Restoring is putting the file in a data directory: everything is there.
     let restored = kindly(copy.path(), &["kb", "ingest", "knowledge-base"]);
     assert!(summary(&restored).contains("0 created, 0 updated, 36 unchanged, 0 removed; 417 points"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_stops_working_at_once_on_a_running_server() {
+    let data = common::data_dir();
+    let create = |name: &str| {
+        let out = kindly(data.path(), &["tokens", "create", "--role", "agent", "--name", name]);
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let (kept, leaked) = (create("helpdesk-bridge"), create("leaked-laptop"));
+    let server = common::binary::Server::start(data.path(), &["serve"]);
+    let status = |token: &str| {
+        let (client, url) = (common::client_with_token(token), format!("{}/v1/handoffs", server.url));
+        async move { client.get(url).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!((status(&kept).await, status(&leaked).await), (200, 200));
+
+    // The list names each token and its role, never the token itself.
+    let list = String::from_utf8(kindly(data.path(), &["tokens", "list"]).stdout).unwrap();
+    assert!(!list.contains(&leaked) && !list.contains(&kept), "{list}");
+    let row = |list: &str, name: &str| -> Vec<String> {
+        let line = list.lines().find(|l| l.split('\t').nth(1) == Some(name)).expect(name);
+        line.split('\t').map(str::to_owned).collect()
+    };
+    let leaked_row = row(&list, "leaked-laptop");
+    assert_eq!((leaked_row[2].as_str(), leaked_row[4].as_str()), ("agent", "-"), "{list}");
+
+    let out = kindly(data.path(), &["tokens", "revoke", &leaked_row[0]]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("revoked API token"));
+    assert_eq!((status(&kept).await, status(&leaked).await), (200, 401));
+    let list = String::from_utf8(kindly(data.path(), &["tokens", "list"]).stdout).unwrap();
+    assert_ne!(row(&list, "leaked-laptop")[4], "-", "{list}");
+    assert_eq!(row(&list, "helpdesk-bridge")[4], "-", "{list}");
+
+    // Again: nothing changes; an unknown id is a clear error.
+    let out = kindly(data.path(), &["tokens", "revoke", &leaked_row[0]]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already revoked"));
+    let err = kindly_fails(data.path(), &["tokens", "revoke", "no-such-token"]);
+    assert!(err.contains("no API token has the id \"no-such-token\""), "{err}");
 }

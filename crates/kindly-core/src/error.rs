@@ -42,7 +42,7 @@ impl ValidationError {
 /// Failures of a records store ([`crate::ports::TicketStore`] and friends).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{0} not found")]
+    #[error("{0} was not found")]
     NotFound(String),
     #[error("{0}")]
     Conflict(String),

@@ -6,7 +6,7 @@ use kindly_core::{EmbedError, ErrorKind, IndexError, StoreError, ValidationError
 pub enum PipelineError {
     #[error(transparent)]
     Invalid(#[from] ValidationError),
-    #[error("{0} not found")]
+    #[error("{0} was not found")]
     NotFound(String),
     #[error(transparent)]
     Store(#[from] StoreError),

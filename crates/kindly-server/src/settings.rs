@@ -29,11 +29,19 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// Requests taking longer are answered 503.
     pub request_timeout_secs: u64,
+    /// Mark the session cookie `Secure` (sent over HTTPS only). Turn it on when Kindly is served
+    /// behind TLS; it is off by default because Kindly itself serves plain HTTP.
+    pub secure_cookies: bool,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        Self { bind: ([127, 0, 0, 1], 8080).into(), max_body_bytes: 256 * 1024, request_timeout_secs: 30 }
+        Self {
+            bind: ([127, 0, 0, 1], 8080).into(),
+            max_body_bytes: 256 * 1024,
+            request_timeout_secs: 30,
+            secure_cookies: false,
+        }
     }
 }
 

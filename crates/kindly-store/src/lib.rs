@@ -22,7 +22,7 @@ use std::time::Duration;
 use kindly_core::StoreError;
 use sqlx::SqlitePool;
 
-pub use accounts::{Session, TokenOwner, TokenRecord};
+pub use accounts::{Session, TokenOwner, TokenRecord, UserRecord};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
 pub use studio::{ArticleVersion, AutomationStats, Count, DayCount, GapTicket, IntentRow, Verdict};

@@ -1,4 +1,6 @@
-//! `kindly users add` and `kindly tokens create|list|revoke`: accounts without a running server. Passwords
+//! `kindly users add|list|set-role|set-password|disable|enable` and `kindly tokens
+//! create|list|revoke`: accounts without a running server; a running server sees each change from
+//! its next request. Passwords
 //! come from stdin or an environment variable, never from the command line (where `ps` and shell
 //! history would keep them), and are never echoed.
 
@@ -14,19 +16,63 @@ use kindly_store::SqliteStore;
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {
     /// Add a person who signs in to the console or the studio.
-    Add(AddUser),
+    Add {
+        #[arg(long)]
+        email: String,
+        /// agent, knowledge_manager or admin
+        #[arg(long)]
+        role: Role,
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    /// List the people: email, role, created, disabled. Never their passwords.
+    List,
+    /// Give someone another role; their sessions and API tokens carry it from the next request.
+    SetRole {
+        #[arg(long)]
+        email: String,
+        /// agent, knowledge_manager or admin
+        #[arg(long)]
+        role: Role,
+    },
+    /// Set a new password (someone forgot theirs); it signs them out everywhere.
+    SetPassword {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    /// Someone left: they cannot sign in, and their sessions and API tokens stop at once. Their
+    /// name stays on the tickets they worked.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Let a disabled person sign in again (their old API tokens stay revoked).
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Args)]
-pub struct AddUser {
-    #[arg(long)]
-    email: String,
-    /// agent, knowledge_manager or admin
-    #[arg(long)]
-    role: Role,
+pub struct PasswordSource {
     /// Read the password from the first line of stdin (otherwise from KINDLY_PASSWORD).
     #[arg(long)]
     password_stdin: bool,
+}
+
+impl PasswordSource {
+    fn read(&self) -> anyhow::Result<String> {
+        if self.password_stdin {
+            let mut line = String::new();
+            std::io::stdin().read_to_string(&mut line).context("reading the password from stdin")?;
+            Ok(line.lines().next().unwrap_or_default().to_owned())
+        } else {
+            std::env::var("KINDLY_PASSWORD")
+                .context("give the password on stdin with --password-stdin, or in KINDLY_PASSWORD")
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,19 +108,71 @@ pub(crate) async fn open(settings: &Settings) -> anyhow::Result<SqliteStore> {
 }
 
 pub async fn users(settings: Settings, command: UsersCommand) -> anyhow::Result<()> {
-    let UsersCommand::Add(add) = command;
-    let password = if add.password_stdin {
-        let mut line = String::new();
-        std::io::stdin().read_to_string(&mut line).context("reading the password from stdin")?;
-        line.lines().next().unwrap_or_default().to_owned()
-    } else {
-        std::env::var("KINDLY_PASSWORD")
-            .context("give the password on stdin with --password-stdin, or in KINDLY_PASSWORD")?
+    // The password is read before the database is opened, so a missing one fails fast.
+    let password = match &command {
+        UsersCommand::Add { password, .. } | UsersCommand::SetPassword { password, .. } => {
+            Some(password.read()?)
+        }
+        _ => None,
     };
     let store = open(&settings).await?;
-    let user = accounts::add_user(&store, &add.email, add.role, &password).await?;
+    let result = change_users(&store, command, password.unwrap_or_default()).await;
     store.close().await;
-    eprintln!("added {} as {}", user.email, user.role);
+    result
+}
+
+async fn change_users(store: &SqliteStore, command: UsersCommand, password: String) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
+    match command {
+        UsersCommand::Add { email, role, .. } => {
+            let user = accounts::add_user(store, &email, role, &password).await?;
+            eprintln!("added {} as {}", user.email, user.role);
+        }
+        UsersCommand::List => list_users(store).await?,
+        UsersCommand::SetRole { email, role } => {
+            let user = store.set_user_role(email.trim(), role).await.map_err(|e| unknown_user(e, &email))?;
+            eprintln!("{} is now {}", user.email, user.role);
+        }
+        UsersCommand::SetPassword { email, .. } => {
+            let user = accounts::reset_password(store, &email, &password)
+                .await
+                .map_err(|e| unknown_user(e, &email))?;
+            eprintln!("set a new password for {}; their sessions have ended", user.email);
+        }
+        UsersCommand::Disable { email } => {
+            match store.disable_user(email.trim(), now).await.map_err(|e| unknown_user(e, &email))? {
+                true => eprintln!("disabled {email}: signed out everywhere, API tokens revoked"),
+                false => eprintln!("{email} was already disabled"),
+            }
+        }
+        UsersCommand::Enable { email } => {
+            match store.enable_user(email.trim()).await.map_err(|e| unknown_user(e, &email))? {
+                true => eprintln!("enabled {email}: they can sign in again"),
+                false => eprintln!("{email} was not disabled"),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An unknown email says where to look; other errors pass through.
+fn unknown_user(e: impl Into<anyhow::Error>, email: &str) -> anyhow::Error {
+    let e = e.into();
+    match e.downcast_ref::<kindly_core::StoreError>() {
+        Some(kindly_core::StoreError::NotFound(_)) => {
+            anyhow::anyhow!("no user has the email {email:?} (`kindly users list` shows them)")
+        }
+        _ => e,
+    }
+}
+
+/// One line per person on stdout, tab-separated under a header, so that scripts can read it.
+async fn list_users(store: &SqliteStore) -> anyhow::Result<()> {
+    println!("email\trole\tcreated\tdisabled");
+    for u in store.users().await? {
+        let disabled = u.disabled_at.map_or_else(|| "-".to_owned(), |at| at.to_rfc3339());
+        println!("{}\t{}\t{}\t{disabled}", u.user.email, u.user.role, u.created_at.to_rfc3339());
+    }
     Ok(())
 }
 

@@ -1,20 +1,26 @@
 //! The `kindly` binary as an operator uses it: `kb ingest` is idempotent and removes the points of
 //! deleted articles; `triage` prints the decision and its evidence as JSON on stdout; `tokens
-//! revoke` shuts a leaked API token out of a running server.
+//! revoke` shuts a leaked API token out of a running server; `users` manages people while it runs,
+//! and the sign-in form stops a password guesser.
 
 mod common;
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn run(data_dir: &Path, args: &[&str]) -> Output {
+fn run_with(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kindly"))
         .args(args)
         .current_dir(common::root())
         .env("KINDLY__DATA__DIR", data_dir)
         .env("NO_COLOR", "1")
+        .envs(envs.iter().copied())
         .output()
         .expect("running kindly")
+}
+
+fn run(data_dir: &Path, args: &[&str]) -> Output {
+    run_with(data_dir, args, &[])
 }
 
 fn kindly(data_dir: &Path, args: &[&str]) -> Output {
@@ -163,4 +169,108 @@ async fn a_revoked_token_stops_working_at_once_on_a_running_server() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("already revoked"));
     let err = kindly_fails(data.path(), &["tokens", "revoke", "no-such-token"]);
     assert!(err.contains("no API token has the id \"no-such-token\""), "{err}");
+}
+
+/// `kindly users …` with a password in `KINDLY_PASSWORD`: its stderr.
+fn users_with_password(data_dir: &Path, args: &[&str], password: &str) -> String {
+    let out = run_with(data_dir, args, &[("KINDLY_PASSWORD", password)]);
+    assert!(out.status.success(), "kindly {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Posts the sign-in form: the status, the session cookie (`kindly_session=…`) if one was set,
+/// and the `Retry-After` header.
+async fn sign_in(url: &str, email: &str, password: &str) -> (u16, Option<String>, Option<String>) {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let form = [("email", email), ("password", password), ("next", "/console")];
+    let r = client.post(format!("{url}/sign-in")).form(&form).send().await.unwrap();
+    let header =
+        |name| r.headers().get(name).map(|v: &reqwest::header::HeaderValue| v.to_str().unwrap().to_owned());
+    let cookie = header(reqwest::header::SET_COOKIE).map(|c| c.split(';').next().unwrap().to_owned());
+    (r.status().as_u16(), cookie, header(reqwest::header::RETRY_AFTER))
+}
+
+/// GET a page with a session cookie, without following redirects.
+async fn page_status(url: &str, cookie: &str) -> u16 {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    client.get(url).header(reqwest::header::COOKIE, cookie).send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_are_managed_while_the_server_runs_and_password_guessing_is_stopped() {
+    let data = common::data_dir();
+    let (password, renewed) = ("a long enough password", "another long password");
+    for (email, role) in [
+        ("root@example.com", "admin"),
+        ("ana@example.com", "agent"),
+        ("kim@example.com", "knowledge_manager"),
+    ] {
+        users_with_password(data.path(), &["users", "add", "--email", email, "--role", role], password);
+    }
+    let out = kindly(data.path(), &["tokens", "create", "--user", "ana@example.com"]);
+    let ana_token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let server = common::binary::Server::start(data.path(), &["serve"]);
+    let url = server.url.clone();
+    let (status, ana, _) = sign_in(&url, "ana@example.com", password).await;
+    let ana = ana.expect("a session cookie");
+    assert_eq!((status, page_status(&format!("{url}/console"), &ana).await), (303, 200));
+    let (_, kim, _) = sign_in(&url, "kim@example.com", password).await;
+    let kim = kim.expect("a session cookie");
+    assert_eq!(page_status(&format!("{url}/studio/articles"), &kim).await, 200);
+
+    // A new role applies to a session already open.
+    let said = users_with_password(
+        data.path(),
+        &["users", "set-role", "--email", "kim@example.com", "--role", "agent"],
+        "",
+    );
+    assert!(said.contains("kim@example.com is now agent"), "{said}");
+    assert_eq!(page_status(&format!("{url}/studio/articles"), &kim).await, 403);
+
+    // Five wrong passwords, then even the right one is refused for a while, with Retry-After;
+    // other people still sign in.
+    for _ in 0..5 {
+        assert_eq!(sign_in(&url, "kim@example.com", "a wrong guess!").await.0, 401);
+    }
+    let (status, cookie, retry) = sign_in(&url, "kim@example.com", password).await;
+    assert_eq!((status, cookie), (429, None));
+    let retry: u64 = retry.expect("Retry-After").parse().unwrap();
+    assert!((1..=15 * 60).contains(&retry), "{retry}");
+    assert_eq!(sign_in(&url, "ana@example.com", password).await.0, 303);
+
+    // A new password signs the person out everywhere; the new one works.
+    users_with_password(data.path(), &["users", "set-password", "--email", "ana@example.com"], renewed);
+    assert_eq!(page_status(&format!("{url}/console"), &ana).await, 303, "the old session ended");
+    assert_eq!(sign_in(&url, "ana@example.com", password).await.0, 401);
+    let (status, ana, _) = sign_in(&url, "ana@example.com", renewed).await;
+    assert_eq!(status, 303);
+
+    // Disabled: the session, the password and the API token all stop at once.
+    let said = users_with_password(data.path(), &["users", "disable", "--email", "ana@example.com"], "");
+    assert!(said.contains("disabled ana@example.com"), "{said}");
+    assert_eq!(page_status(&format!("{url}/console"), &ana.unwrap()).await, 303);
+    assert_eq!(sign_in(&url, "ana@example.com", renewed).await.0, 401);
+    let r = common::client_with_token(&ana_token).get(format!("{url}/v1/handoffs")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+
+    let list = String::from_utf8(kindly(data.path(), &["users", "list"]).stdout).unwrap();
+    let row = |email: &str| {
+        list.lines()
+            .find(|l| l.starts_with(email))
+            .unwrap()
+            .split('\t')
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(row("kim@example.com")[1], "agent", "{list}");
+    assert_ne!(row("ana@example.com")[3], "-", "{list}");
+    assert_eq!(row("root@example.com")[3], "-", "{list}");
+    assert!(!list.contains("argon2"), "{list}");
+
+    // The last admin stays; an unknown email is a clear error.
+    let err =
+        kindly_fails(data.path(), &["users", "set-role", "--email", "root@example.com", "--role", "agent"]);
+    assert!(err.contains("last admin who can sign in"), "{err}");
+    let err = kindly_fails(data.path(), &["users", "disable", "--email", "nobody@example.com"]);
+    assert!(err.contains("no user has the email \"nobody@example.com\""), "{err}");
 }

@@ -1,6 +1,8 @@
 //! Creating users and API tokens (the `kindly users` and `kindly tokens` commands use these), and
 //! the first administrator of a fresh install.
 
+use std::sync::LazyLock;
+
 use anyhow::Context;
 use chrono::Utc;
 use kindly_core::{Role, User, ticket};
@@ -15,14 +17,25 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 pub async fn add_user(store: &SqliteStore, email: &str, role: Role, password: &str) -> anyhow::Result<User> {
     let email = ticket::required_id("email", email)?;
     anyhow::ensure!(email.contains('@'), "the email {email:?} has no @");
+    let hash = hash(password).await?;
+    Ok(store.add_user(&email, role, &hash, Utc::now()).await?)
+}
+
+/// Gives a user a new password and signs them out everywhere.
+pub async fn reset_password(store: &SqliteStore, email: &str, password: &str) -> anyhow::Result<User> {
+    let hash = hash(password).await?;
+    Ok(store.set_password(email.trim(), &hash).await?)
+}
+
+/// Checks the length and hashes with argon2, which takes tens of milliseconds of CPU on purpose:
+/// off the async runtime.
+async fn hash(password: &str) -> anyhow::Result<String> {
     anyhow::ensure!(
         password.chars().count() >= MIN_PASSWORD_CHARS,
         "the password must have at least {MIN_PASSWORD_CHARS} characters"
     );
     let password = password.to_owned();
-    // argon2 takes tens of milliseconds of CPU on purpose: off the async runtime.
-    let hash = tokio::task::spawn_blocking(move || secrets::hash_password(&password)).await??;
-    Ok(store.add_user(&email, role, &hash, Utc::now()).await?)
+    tokio::task::spawn_blocking(move || secrets::hash_password(&password)).await?
 }
 
 /// Issues an API token for a user (it carries the user's role) and returns it; only its digest
@@ -43,14 +56,18 @@ pub async fn service_token(store: &SqliteStore, name: &str, role: Role) -> anyho
     Ok(token)
 }
 
+/// A hash no password matches, checked when the email is unknown so that an unknown email takes
+/// as long to refuse as a wrong password (the timing tells nobody which emails exist).
+static NO_SUCH_USER: LazyLock<String> =
+    LazyLock::new(|| secrets::hash_password(&secrets::new_secret("")).unwrap_or_default());
+
 /// Checks an email and password; the user on success.
 pub async fn sign_in(store: &SqliteStore, email: &str, password: &str) -> anyhow::Result<Option<User>> {
-    let Some((user, hash)) = store.user_by_email(email.trim()).await? else {
-        return Ok(None);
-    };
+    let found = store.user_by_email(email.trim()).await?;
+    let hash = found.as_ref().map_or_else(|| NO_SUCH_USER.clone(), |(_, hash)| hash.clone());
     let password = password.to_owned();
     let ok = tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash)).await?;
-    Ok(ok.then_some(user))
+    Ok(found.filter(|_| ok).map(|(user, _)| user))
 }
 
 /// The first administrator of a fresh install.

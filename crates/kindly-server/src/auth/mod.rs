@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod secrets;
 mod session;
+mod throttle;
 
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ use kindly_core::{Permission, Role};
 use crate::error::ApiError;
 use crate::routes::AppState;
 pub use session::{SESSION_COOKIE, session_cookie, session_id};
+pub use throttle::SignInThrottle;
 
 /// Who is making a request.
 #[derive(Debug, Clone)]

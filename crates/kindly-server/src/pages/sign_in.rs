@@ -2,6 +2,7 @@
 //! travels in an HttpOnly, SameSite=Strict cookie.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::Form;
 use axum::Router;
@@ -66,13 +67,19 @@ struct Credentials {
 
 async fn sign_in(State(s): State<Arc<AppState>>, Form(c): Form<Credentials>) -> Result<Response, PageError> {
     let next = local(c.next.as_deref());
+    if let Err(wait) = s.sign_in_throttle.check(&c.email, Instant::now()) {
+        return too_many_failures(&next, wait);
+    }
     let user = accounts::sign_in(&s.store, &c.email, &c.password).await.map_err(|e| {
         tracing::error!(error = %e, "checking a password failed");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "signing in failed; it has been logged")
     })?;
     let Some(user) = user else {
+        s.sign_in_throttle.failed(&c.email, Instant::now());
+        tracing::warn!("a sign-in failed: the email and password do not match");
         return page(&next, Some("That email and password do not match."), StatusCode::UNAUTHORIZED);
     };
+    s.sign_in_throttle.succeeded(&c.email);
     let id = secrets::new_secret("");
     let now = Utc::now();
     s.store
@@ -85,8 +92,20 @@ async fn sign_in(State(s): State<Arc<AppState>>, Form(c): Form<Credentials>) -> 
         )
         .await?;
     tracing::info!(user = %user.id, role = user.role.as_str(), "signed in");
-    let cookie = session_cookie(Some(&id), SESSION_HOURS * 3600, false);
+    let cookie = session_cookie(Some(&id), SESSION_HOURS * 3600, s.settings.server.secure_cookies);
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response())
+}
+
+/// 429 with `Retry-After`: this email failed too often lately (see [`crate::auth::SignInThrottle`]).
+fn too_many_failures(next: &str, wait: Duration) -> Result<Response, PageError> {
+    let minutes = wait.as_secs().div_ceil(60).max(1);
+    let plural = if minutes == 1 { "" } else { "s" };
+    let message = format!(
+        "Too many failed sign-ins for this email. Try again in {minutes} minute{plural}, or ask an admin to set a new password."
+    );
+    let mut response = page(next, Some(&message), StatusCode::TOO_MANY_REQUESTS)?;
+    response.headers_mut().insert(header::RETRY_AFTER, wait.as_secs().max(1).into());
+    Ok(response)
 }
 
 #[derive(Deserialize)]
@@ -100,5 +119,6 @@ async fn sign_out(
     if let Some(id) = session_id(&headers) {
         s.store.end_session(&secrets::digest(&id)).await?;
     }
-    Ok(([(header::SET_COOKIE, session_cookie(None, 0, false))], Redirect::to("/sign-in")).into_response())
+    let cookie = session_cookie(None, 0, s.settings.server.secure_cookies);
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/sign-in")).into_response())
 }

@@ -42,6 +42,7 @@ pub(crate) struct AppState {
     pub nudge: Arc<Notify>,
     pub settings: Settings,
     pub metrics: PrometheusHandle,
+    pub sign_in_throttle: crate::auth::SignInThrottle,
 }
 
 pub(crate) type State = axum::extract::State<Arc<AppState>>;
@@ -55,6 +56,7 @@ pub(crate) fn router(app: &Kindly) -> Router {
         nudge: app.nudge.clone(),
         settings: app.settings.clone(),
         metrics: crate::telemetry::metrics_handle(),
+        sign_in_throttle: Default::default(),
     });
     Router::new()
         .merge(tickets::router())

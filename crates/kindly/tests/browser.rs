@@ -181,13 +181,7 @@ async fn a_knowledge_manager_approves_a_proposal_that_then_answers_a_paraphrase(
 
 /// Signs in over plain HTTP and returns the session cookie (`kindly_session=…`).
 async fn session_cookie(app: &TestApp, email: &str) -> String {
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let r = client
-        .post(format!("{}/sign-in", app.url))
-        .form(&[("email", email), ("password", PASSWORD), ("next", "/console")])
-        .send()
-        .await
-        .unwrap();
+    let r = common::post_sign_in(&app.url, email, PASSWORD).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let cookie = r.headers()[reqwest::header::SET_COOKIE].to_str().unwrap().to_owned();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");

@@ -178,15 +178,15 @@ fn users_with_password(data_dir: &Path, args: &[&str], password: &str) -> String
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// Posts the sign-in form: the status, the session cookie (`kindly_session=…`) if one was set,
+/// Signs in through the form: the status, the session cookie (`kindly_session=…`) if one was set,
 /// and the `Retry-After` header.
 async fn sign_in(url: &str, email: &str, password: &str) -> (u16, Option<String>, Option<String>) {
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let form = [("email", email), ("password", password), ("next", "/console")];
-    let r = client.post(format!("{url}/sign-in")).form(&form).send().await.unwrap();
+    let r = common::post_sign_in(url, email, password).await;
     let header =
         |name| r.headers().get(name).map(|v: &reqwest::header::HeaderValue| v.to_str().unwrap().to_owned());
-    let cookie = header(reqwest::header::SET_COOKIE).map(|c| c.split(';').next().unwrap().to_owned());
+    let cookie = header(reqwest::header::SET_COOKIE)
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .filter(|c| c.starts_with("kindly_session="));
     (r.status().as_u16(), cookie, header(reqwest::header::RETRY_AFTER))
 }
 
@@ -211,6 +211,11 @@ async fn people_are_managed_while_the_server_runs_and_password_guessing_is_stopp
     let ana_token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     let server = common::binary::Server::start(data.path(), &["serve"]);
     let url = server.url.clone();
+    // A sign-in form posted from elsewhere (no CSRF cookie and field from Kindly's page) is refused.
+    let form = [("email", "ana@example.com"), ("password", password), ("next", "/console")];
+    let r = reqwest::Client::new().post(format!("{url}/sign-in")).form(&form).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    assert!(r.text().await.unwrap().contains("was not sent from Kindly"));
     let (status, ana, _) = sign_in(&url, "ana@example.com", password).await;
     let ana = ana.expect("a session cookie");
     assert_eq!((status, page_status(&format!("{url}/console"), &ana).await), (303, 200));

@@ -23,7 +23,7 @@ use kindly_core::{Permission, Role};
 
 use crate::error::ApiError;
 use crate::routes::AppState;
-pub use session::{SESSION_COOKIE, session_cookie, session_id};
+pub use session::{SESSION_COOKIE, SIGN_IN_COOKIE, cookie, session_cookie, session_id, sign_in_cookie};
 pub use throttle::SignInThrottle;
 
 /// Who is making a request.

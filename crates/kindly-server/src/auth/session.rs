@@ -5,18 +5,33 @@ use axum::http::HeaderMap;
 use axum::http::header;
 
 pub const SESSION_COOKIE: &str = "kindly_session";
+/// Carries the sign-in form's CSRF token: only pages of this site can send the form back with the
+/// cookie, so another site cannot sign a browser in to an account of its choosing.
+pub const SIGN_IN_COOKIE: &str = "kindly_sign_in";
 
 /// The session id from the request's `Cookie` header.
 pub fn session_id(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE)
+}
+
+/// A cookie's value from the request's `Cookie` header; `None` when absent or empty.
+pub fn cookie(headers: &HeaderMap, wanted: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(name, _)| *name == wanted)
         .map(|(_, value)| value.to_owned())
         .filter(|v| !v.is_empty())
+}
+
+/// A `Set-Cookie` value for the sign-in form's CSRF token: sent back to `/sign-in` only, for an
+/// hour.
+pub fn sign_in_cookie(token: &str, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{SIGN_IN_COOKIE}={token}; Path=/sign-in; HttpOnly; SameSite=Strict; Max-Age=3600{secure}")
 }
 
 /// A `Set-Cookie` value for a session id (`None`: clears the cookie).
@@ -61,6 +76,11 @@ mod tests {
         let c = session_cookie(Some("abc"), 60, false);
         assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && !c.contains("Secure"));
         assert!(session_cookie(None, 60, true).contains("Max-Age=0; Secure"));
+        let form = sign_in_cookie("t", false);
+        assert!(
+            form.contains("Path=/sign-in") && form.contains("SameSite=Strict") && !form.contains("Secure")
+        );
+        assert!(sign_in_cookie("t", true).ends_with("; Secure"));
         assert_eq!(encode_component("/console?view=mine&x=1"), "/console%3Fview%3Dmine%26x%3D1");
     }
 }

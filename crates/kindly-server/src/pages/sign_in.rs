@@ -1,5 +1,6 @@
 //! Signing in and out of the pages. A successful sign-in starts a server-side session whose id
-//! travels in an HttpOnly, SameSite=Strict cookie.
+//! travels in an HttpOnly, SameSite=Strict cookie. The form itself carries a CSRF token that must
+//! match a cookie set with the page, so another site cannot sign a browser in.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -7,14 +8,14 @@ use std::time::{Duration, Instant};
 use axum::Form;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use serde::Deserialize;
 
 use super::{CsrfForm, PageError, templates};
-use crate::auth::{accounts, secrets, session_cookie, session_id};
+use crate::auth::{SIGN_IN_COOKIE, accounts, cookie, secrets, session_cookie, session_id, sign_in_cookie};
 use crate::error::ApiError;
 use crate::routes::AppState;
 
@@ -30,11 +31,25 @@ struct Next {
     next: Option<String>,
 }
 
-fn page(next: &str, error: Option<&str>, status: StatusCode) -> Result<Response, PageError> {
+/// The sign-in page with its CSRF token in the form and in a cookie only this site's pages can
+/// send back. A token the browser already holds is kept: the browser may load the page more than
+/// once (another tab, or a redirect for its favicon) and each copy must still work.
+fn page(
+    s: &AppState,
+    headers: &HeaderMap,
+    next: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let csrf = cookie(headers, SIGN_IN_COOKIE)
+        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+        .unwrap_or_else(|| secrets::new_secret(""));
     let html = templates()
         .get_template("sign_in.html")
         .and_then(|t| {
-            t.render(minijinja::context! { page => minijinja::context! { next => next, error => error } })
+            t.render(minijinja::context! {
+                page => minijinja::context! { next => next, error => error, csrf => csrf }
+            })
         })
         .map_err(|_| {
             ApiError::new(
@@ -43,7 +58,8 @@ fn page(next: &str, error: Option<&str>, status: StatusCode) -> Result<Response,
                 "the sign-in page could not be rendered",
             )
         })?;
-    Ok((status, Html(html)).into_response())
+    let cookie = sign_in_cookie(&csrf, s.settings.server.secure_cookies);
+    Ok((status, [(header::SET_COOKIE, cookie)], Html(html)).into_response())
 }
 
 /// Only paths on this site are followed after signing in (no open redirect).
@@ -54,8 +70,12 @@ fn local(next: Option<&str>) -> String {
     }
 }
 
-async fn form(Query(q): Query<Next>) -> Result<Response, PageError> {
-    page(&local(q.next.as_deref()), None, StatusCode::OK)
+async fn form(
+    State(s): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
+    Query(q): Query<Next>,
+) -> Result<Response, PageError> {
+    page(&s, &headers, &local(q.next.as_deref()), None, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -63,12 +83,23 @@ struct Credentials {
     email: String,
     password: String,
     next: Option<String>,
+    #[serde(default)]
+    csrf: String,
 }
 
-async fn sign_in(State(s): State<Arc<AppState>>, Form(c): Form<Credentials>) -> Result<Response, PageError> {
+async fn sign_in(
+    State(s): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Form(c): Form<Credentials>,
+) -> Result<Response, PageError> {
     let next = local(c.next.as_deref());
+    let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !secrets::same(&c.csrf, &expected) {
+        let message = "This sign-in form has expired or was not sent from Kindly. Please sign in again.";
+        return page(&s, &HeaderMap::new(), &next, Some(message), StatusCode::FORBIDDEN);
+    }
     if let Err(wait) = s.sign_in_throttle.check(&c.email, Instant::now()) {
-        return too_many_failures(&next, wait);
+        return too_many_failures(&s, &headers, &next, wait);
     }
     let user = accounts::sign_in(&s.store, &c.email, &c.password).await.map_err(|e| {
         tracing::error!(error = %e, "checking a password failed");
@@ -77,7 +108,8 @@ async fn sign_in(State(s): State<Arc<AppState>>, Form(c): Form<Credentials>) -> 
     let Some(user) = user else {
         s.sign_in_throttle.failed(&c.email, Instant::now());
         tracing::warn!("a sign-in failed: the email and password do not match");
-        return page(&next, Some("That email and password do not match."), StatusCode::UNAUTHORIZED);
+        let message = "That email and password do not match.";
+        return page(&s, &headers, &next, Some(message), StatusCode::UNAUTHORIZED);
     };
     s.sign_in_throttle.succeeded(&c.email);
     let id = secrets::new_secret("");
@@ -97,13 +129,18 @@ async fn sign_in(State(s): State<Arc<AppState>>, Form(c): Form<Credentials>) -> 
 }
 
 /// 429 with `Retry-After`: this email failed too often lately (see [`crate::auth::SignInThrottle`]).
-fn too_many_failures(next: &str, wait: Duration) -> Result<Response, PageError> {
+fn too_many_failures(
+    s: &AppState,
+    headers: &HeaderMap,
+    next: &str,
+    wait: Duration,
+) -> Result<Response, PageError> {
     let minutes = wait.as_secs().div_ceil(60).max(1);
     let plural = if minutes == 1 { "" } else { "s" };
     let message = format!(
         "Too many failed sign-ins for this email. Try again in {minutes} minute{plural}, or ask an admin to set a new password."
     );
-    let mut response = page(next, Some(&message), StatusCode::TOO_MANY_REQUESTS)?;
+    let mut response = page(s, headers, next, Some(&message), StatusCode::TOO_MANY_REQUESTS)?;
     response.headers_mut().insert(header::RETRY_AFTER, wait.as_secs().max(1).into());
     Ok(response)
 }
@@ -113,7 +150,7 @@ struct Nothing {}
 
 async fn sign_out(
     State(s): State<Arc<AppState>>,
-    headers: axum::http::HeaderMap,
+    headers: HeaderMap,
     CsrfForm(_, Nothing {}): CsrfForm<Nothing>,
 ) -> Result<Response, PageError> {
     if let Some(id) = session_id(&headers) {

@@ -180,6 +180,25 @@ pub fn client_with_token(token: &str) -> reqwest::Client {
     reqwest::Client::builder().default_headers(headers).build().unwrap()
 }
 
+/// Signs in through the form as a browser does: GET the page (which sets the form's CSRF cookie
+/// and field), then POST it back with them. The response, redirects not followed.
+pub async fn post_sign_in(url: &str, email: &str, password: &str) -> reqwest::Response {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = client.get(format!("{url}/sign-in?next=/console")).send().await.unwrap();
+    let set_cookie = page.headers()[reqwest::header::SET_COOKIE].to_str().unwrap().to_owned();
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    let html = page.text().await.unwrap();
+    let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let form = [("email", email), ("password", password), ("next", "/console"), ("csrf", &csrf)];
+    client
+        .post(format!("{url}/sign-in"))
+        .header(reqwest::header::COOKIE, cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Issues an admin API token with the real binary (`kindly tokens create`) on a data directory.
 pub fn cli_admin_token(data_dir: &Path) -> String {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kindly"))

@@ -54,13 +54,23 @@ fn read(path: &Path) -> anyhow::Result<Vec<Row>> {
             })
             .collect::<anyhow::Result<_>>()?
     } else {
-        csv::Reader::from_reader(raw.as_bytes())
+        let mut reader = csv::Reader::from_reader(raw.as_bytes());
+        let header = reader.headers().with_context(|| format!("reading the header of {}", path.display()))?;
+        let has = |names: &[&str]| header.iter().any(|h| names.contains(&h.trim()));
+        if !has(&["text"]) || !has(&["intent", "category", "label"]) {
+            let found = header.iter().collect::<Vec<_>>().join(", ");
+            bail!(
+                "{}: the header needs a text column and an intent (or category) column; found: {found}",
+                path.display()
+            );
+        }
+        reader
             .deserialize()
             .enumerate()
             .map(|(n, r)| {
                 r.with_context(|| {
                     format!(
-                        "{} row {}: expected columns text and intent (or category)",
+                        "{} line {}: expected columns text and intent (or category)",
                         path.display(),
                         n + 2
                     )
@@ -68,10 +78,53 @@ fn read(path: &Path) -> anyhow::Result<Vec<Row>> {
             })
             .collect::<anyhow::Result<_>>()?
     };
+    if rows.is_empty() {
+        bail!("{} has no labelled rows", path.display());
+    }
     for (n, r) in rows.iter().enumerate() {
         if r.text.trim().is_empty() || kindly_core::ticket::required_id("intent", &r.intent).is_err() {
-            bail!("{} row {}: text and intent must not be empty", path.display(), n + 1);
+            bail!(
+                "{}: labelled row {} (after the header): text and intent must not be empty",
+                path.display(),
+                n + 1
+            );
         }
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_str(name: &str, content: &str) -> anyhow::Result<Vec<Row>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        read(&path)
+    }
+
+    #[test]
+    fn a_file_without_the_expected_columns_or_rows_is_refused_clearly() {
+        let err = read_str("history.csv", "question,answer\nwhere is it,tracking\n").unwrap_err().to_string();
+        assert!(err.contains("needs a text column") && err.contains("found: question, answer"), "{err}");
+        let err = read_str("history.csv", "text,category\n").unwrap_err().to_string();
+        assert!(err.contains("has no labelled rows"), "{err}");
+        let err = read_str("history.csv", "text,intent\nwhere is my parcel, \n").unwrap_err().to_string();
+        assert!(
+            err.contains("labelled row 1 (after the header): text and intent must not be empty"),
+            "{err}"
+        );
+        let err = read_str("history.jsonl", "{\"text\": 5, \"intent\": \"x\"}\n").unwrap_err().to_string();
+        assert!(err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn csv_and_jsonl_rows_are_read_with_either_column_name() {
+        let rows = read_str("history.csv", "text,category\nwhere is my parcel,track_order\n").unwrap();
+        assert_eq!((rows[0].text.as_str(), rows[0].intent.as_str()), ("where is my parcel", "track_order"));
+        let rows =
+            read_str("history.jsonl", "{\"text\": \"refund please\", \"label\": \"refund\"}\n\n").unwrap();
+        assert_eq!((rows.len(), rows[0].intent.as_str()), (1, "refund"));
+    }
 }

@@ -1,7 +1,8 @@
 //! The pages in a real browser: Debian's headless Chromium driven over WebDriver. An agent works
 //! a handoff from sign-in to a reusable resolution; a knowledge manager approves a proposed
-//! resolution that then answers a paraphrase; roles and CSRF are enforced. Screenshots of the
-//! queue, the ticket page, the article editor and the dashboard are saved in target/screenshots.
+//! resolution that then answers a paraphrase, and a refused article save keeps what was typed;
+//! roles and CSRF are enforced. Screenshots of the queue, the ticket page, the article editor and
+//! the dashboard are saved in target/screenshots.
 //!
 //! Needs /usr/bin/chromium and /usr/bin/chromedriver (`scripts/install-browser.sh`, run by
 //! `make test`).
@@ -160,6 +161,20 @@ async fn a_knowledge_manager_approves_a_proposal_that_then_answers_a_paraphrase(
     browser.click("#versions a").await;
     assert!(browser.text("#diff").await.contains("+ Updated by the studio test."));
     browser.screenshot(&screenshots().join("article-editor.png")).await;
+
+    // A refused save (the id is taken) shows why and keeps everything typed; fixing it saves.
+    browser.goto(&format!("{}/studio/articles/new", app.url)).await;
+    browser.type_into("#id", "kb-001").await;
+    browser.type_into("#title", "Pool-side speakers").await;
+    browser.type_into("#body", "Typed for a long Friday afternoon.").await;
+    browser.click("#save").await;
+    assert!(browser.text("#save-error").await.contains("article kb-001 already exists"));
+    assert_eq!(browser.value("#body").await, "Typed for a long Friday afternoon.");
+    assert_eq!(browser.value("#title").await, "Pool-side speakers");
+    browser.type_into("#id", "kb-900").await;
+    browser.click("#save").await;
+    browser.find("#versions").await;
+    assert!(browser.current_url().await.ends_with("/studio/articles/kb-900"));
 
     // Knowledge gaps: the speaker question found no knowledge; one click drafts an article.
     browser.goto(&format!("{}/studio/gaps", app.url)).await;

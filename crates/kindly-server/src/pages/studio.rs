@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, Redirect};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use kindly_core::{Article, ArticleStatus, KnowledgeStore, Permission, QueueStore};
@@ -123,6 +123,8 @@ struct EditorPage {
     body: String,
     versions: Vec<(i64, String, String)>,
     diff: Option<(i64, i64, Vec<DiffLine>)>,
+    /// Why the last save was refused; the form then shows what was typed.
+    error: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -143,6 +145,7 @@ async fn new_article(who: Principal) -> Result<Html<String>, PageError> {
         body: String::new(),
         versions: Vec::new(),
         diff: None,
+        error: None,
     };
     render("article.html", &who, page)
 }
@@ -183,16 +186,22 @@ async fn editor(
         questions: a.questions.join("\n"),
         status: status_str(a.status).into(),
         body: a.body.clone(),
-        versions: versions
-            .iter()
-            .map(|v| (v.number, v.saved_at.format("%Y-%m-%d %H:%M:%S").to_string(), v.status.clone()))
-            .collect(),
+        versions: version_rows(&versions),
         diff,
+        error: None,
     };
     render("article.html", &who, page)
 }
 
-#[derive(Deserialize)]
+/// Number, time saved and status of each version, for the history list.
+fn version_rows(versions: &[kindly_store::ArticleVersion]) -> Vec<(i64, String, String)> {
+    versions
+        .iter()
+        .map(|v| (v.number, v.saved_at.format("%Y-%m-%d %H:%M:%S").to_string(), v.status.clone()))
+        .collect()
+}
+
+#[derive(Deserialize, Clone)]
 struct ArticleForm {
     id: Option<String>,
     title: String,
@@ -238,29 +247,72 @@ impl ArticleForm {
 async fn create(
     State(s): State<Arc<AppState>>,
     CsrfForm(who, form): CsrfForm<ArticleForm>,
-) -> Result<Redirect, PageError> {
+) -> Result<Response, PageError> {
     who.require(Permission::EditKnowledge)?;
-    let id = kindly_core::ticket::required_id("id", form.id.as_deref().unwrap_or_default())?;
-    if s.store.article(&id).await?.is_some() {
-        return Err(
-            ApiError::new(StatusCode::CONFLICT, "conflict", format!("article {id} already exists")).into()
-        );
+    let typed = form.clone();
+    let created = async {
+        let id = kindly_core::ticket::required_id("id", form.id.as_deref().unwrap_or_default())?;
+        if s.store.article(&id).await?.is_some() {
+            let message = format!("article {id} already exists; choose another id");
+            return Err(ApiError::new(StatusCode::CONFLICT, "conflict", message));
+        }
+        let article = form.into_article(id, None)?;
+        store_article(&s, &article).await?;
+        Ok(article.id)
+    };
+    match created.await {
+        Ok(id) => Ok(Redirect::to(&format!("/studio/articles/{id}")).into_response()),
+        Err(e) => refused(&s, &who, None, typed, e).await,
     }
-    let article = form.into_article(id, None)?;
-    store_article(&s, &article).await?;
-    Ok(Redirect::to(&format!("/studio/articles/{}", article.id)))
 }
 
 async fn save(
     State(s): State<Arc<AppState>>,
     Path(id): Path<String>,
     CsrfForm(who, form): CsrfForm<ArticleForm>,
-) -> Result<Redirect, PageError> {
+) -> Result<Response, PageError> {
     who.require(Permission::EditKnowledge)?;
     let existing = s.store.article(&id).await?.ok_or_else(|| ApiError::not_found(format!("article {id}")))?;
-    let article = form.into_article(id, Some(existing))?;
-    store_article(&s, &article).await?;
-    Ok(Redirect::to(&format!("/studio/articles/{}", article.id)))
+    let typed = form.clone();
+    let saved = async {
+        let article = form.into_article(id.clone(), Some(existing))?;
+        store_article(&s, &article).await
+    };
+    match saved.await {
+        Ok(()) => Ok(Redirect::to(&format!("/studio/articles/{id}")).into_response()),
+        Err(e) => refused(&s, &who, Some(&id), typed, e).await,
+    }
+}
+
+/// A save the person can fix (a missing title, an id taken…) shows the editor again with what
+/// they typed and why, so nothing typed is lost; anything else is an error page.
+async fn refused(
+    s: &AppState,
+    who: &Principal,
+    existing: Option<&str>,
+    typed: ArticleForm,
+    e: ApiError,
+) -> Result<Response, PageError> {
+    if !e.status.is_client_error() {
+        return Err(e.into());
+    }
+    let versions = match existing {
+        Some(id) => s.store.article_versions(id).await?,
+        None => Vec::new(),
+    };
+    let page = EditorPage {
+        is_new: existing.is_none(),
+        id: existing.map_or_else(|| typed.id.clone().unwrap_or_default(), str::to_owned),
+        title: typed.title,
+        intents: typed.intents,
+        questions: typed.questions,
+        status: typed.status,
+        body: typed.body,
+        versions: version_rows(&versions),
+        diff: None,
+        error: Some(e.message),
+    };
+    Ok((e.status, render("article.html", who, page)?).into_response())
 }
 
 #[derive(Deserialize)]

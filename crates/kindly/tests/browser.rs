@@ -281,7 +281,10 @@ async fn roles_and_csrf_are_enforced() {
     };
     let r = resolve(Some(csrf.clone())).await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert!(r.text().await.unwrap().contains("ana@example.com has claimed this ticket"));
+    let refused = r.text().await.unwrap();
+    assert!(refused.contains("ana@example.com has claimed this ticket"), "{refused}");
+    // the refused reply is shown back, not lost
+    assert!(refused.contains("<pre id=\"unsent\">Sorted.</pre>"), "{refused}");
 
     // CSRF: the same session's form post without its token (or with another) is refused.
     let ana = session_cookie(&app, "ana@example.com").await;

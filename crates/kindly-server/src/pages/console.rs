@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, Redirect};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use kindly_core::{
@@ -178,6 +178,10 @@ struct HandoffPage {
     similar: Vec<Insertable>,
     draft: String,
     intent: String,
+    /// Why the last reply was refused; its text is then in `draft` (or `unsent`, when this
+    /// person may no longer resolve the ticket), so nothing typed is lost.
+    error: Option<String>,
+    unsent: Option<String>,
 }
 
 async fn handoff_page(
@@ -185,6 +189,10 @@ async fn handoff_page(
     who: Principal,
     Path(id): Path<HandoffId>,
 ) -> Result<Html<String>, PageError> {
+    render("handoff.html", &who, handoff_view(&s, &who, id).await?)
+}
+
+async fn handoff_view(s: &AppState, who: &Principal, id: HandoffId) -> Result<HandoffPage, PageError> {
     let h = s.store.handoff(id).await?.ok_or_else(|| ApiError::not_found(format!("handoff {id}")))?;
     let ticket = s.store.ticket(h.ticket_id).await?.ok_or_else(|| ApiError::not_found("the ticket"))?;
     // The ticket's own text opens the conversation; stored messages are what came after.
@@ -198,7 +206,7 @@ async fn handoff_page(
         (author, m.created_at.format("%Y-%m-%d %H:%M").to_string(), m.body)
     });
     let messages: Vec<_> = std::iter::once(opening).chain(later).collect();
-    let decision = handoff_decision(&s, &h).await?;
+    let decision = handoff_decision(s, &h).await?;
     let numbers = decision.as_ref().map(evidence_numbers).unwrap_or_default();
     let emotion = decision.as_ref().and_then(strongest_emotion);
     let recent_contacts = decision.as_ref().map_or(0, |d| d.evidence.recent_contacts);
@@ -267,8 +275,10 @@ async fn handoff_page(
         similar: insertable(&h.context.similar_resolutions, "resolved case"),
         draft: h.context.draft.clone().unwrap_or_default(),
         intent: h.intent.clone().unwrap_or_default(),
+        error: None,
+        unsent: None,
     };
-    render("handoff.html", &who, page)
+    Ok(page)
 }
 
 /// The decision's numbers in plain words: intent confidence against its threshold, the best
@@ -335,26 +345,47 @@ struct ResolveForm {
     intent: Option<String>,
 }
 
-/// Replies and resolves, as the claimer (an admin may finish a colleague's claim).
+/// Replies and resolves, as the claimer (an admin may finish a colleague's claim). A refused
+/// reply (someone else claimed the ticket meanwhile, it was already resolved…) shows the ticket
+/// again with the reason and the reply as typed.
 async fn resolve(
     State(s): State<Arc<AppState>>,
     Path(id): Path<HandoffId>,
     CsrfForm(who, form): CsrfForm<ResolveForm>,
-) -> Result<Redirect, PageError> {
+) -> Result<Response, PageError> {
     who.require(Permission::WorkQueue)?;
-    let h = s.store.handoff(id).await?.ok_or_else(|| ApiError::not_found(format!("handoff {id}")))?;
-    let agent = match h.agent {
-        Some(owner) if owner != who.name => {
-            who.require(Permission::TakeOverClaims).map_err(|_| {
-                ApiError::new(StatusCode::FORBIDDEN, "forbidden", format!("{owner} has claimed this ticket"))
-            })?;
-            owner
-        }
-        _ => who.name.clone(),
-    };
-    let intent = form.intent.as_deref().map(str::trim).filter(|i| !i.is_empty());
     // Browsers send a textarea's line breaks as CRLF; the reply is stored with plain newlines.
     let reply = form.reply.replace("\r\n", "\n");
-    s.pipeline.resolve(id, &agent, &reply, form.reusable.is_some(), intent).await?;
-    Ok(Redirect::to("/console?resolved=1"))
+    let intent = form.intent.as_deref().map(str::trim).filter(|i| !i.is_empty());
+    let resolved = async {
+        let h = s.store.handoff(id).await?.ok_or_else(|| ApiError::not_found(format!("handoff {id}")))?;
+        let agent = match h.agent {
+            Some(owner) if owner != who.name => {
+                who.require(Permission::TakeOverClaims).map_err(|_| {
+                    ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "forbidden",
+                        format!("{owner} has claimed this ticket"),
+                    )
+                })?;
+                owner
+            }
+            _ => who.name.clone(),
+        };
+        s.pipeline.resolve(id, &agent, &reply, form.reusable.is_some(), intent).await.map_err(ApiError::from)
+    };
+    let e = match resolved.await {
+        Ok(_) => return Ok(Redirect::to("/console?resolved=1").into_response()),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => e,
+        Err(e) => return Err(e.into()),
+    };
+    let mut page = handoff_view(&s, &who, id).await?;
+    page.error = Some(e.message);
+    if page.may_resolve {
+        page.draft = reply;
+        page.intent = intent.unwrap_or_default().to_owned();
+    } else {
+        page.unsent = Some(reply);
+    }
+    Ok((e.status, render("handoff.html", &who, page)?).into_response())
 }

@@ -209,6 +209,7 @@ async fn people_are_managed_while_the_server_runs_and_password_guessing_is_stopp
     }
     let out = kindly(data.path(), &["tokens", "create", "--user", "ana@example.com"]);
     let ana_token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let root_token = common::cli_admin_token(data.path());
     let server = common::binary::Server::start(data.path(), &["serve"]);
     let url = server.url.clone();
     // A sign-in form posted from elsewhere (no CSRF cookie and field from Kindly's page) is refused.
@@ -242,6 +243,16 @@ async fn people_are_managed_while_the_server_runs_and_password_guessing_is_stopp
     let retry: u64 = retry.expect("Retry-After").parse().unwrap();
     assert!((1..=15 * 60).contains(&retry), "{retry}");
     assert_eq!(sign_in(&url, "ana@example.com", password).await.0, 303);
+    let metrics = common::client_with_token(&root_token).get(format!("{url}/metrics")).send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    for counted in [
+        r#"kindly_sign_ins_total{outcome="form_refused"} 1"#,
+        r#"kindly_sign_ins_total{outcome="wrong_password"} 5"#,
+        r#"kindly_sign_ins_total{outcome="throttled"} 1"#,
+        r#"kindly_sign_ins_total{outcome="ok"} 3"#,
+    ] {
+        assert!(metrics.contains(counted), "{counted} in\n{metrics}");
+    }
 
     // A new password signs the person out everywhere; the new one works.
     users_with_password(data.path(), &["users", "set-password", "--email", "ana@example.com"], renewed);

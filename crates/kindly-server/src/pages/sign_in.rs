@@ -94,11 +94,15 @@ async fn sign_in(
 ) -> Result<Response, PageError> {
     let next = local(c.next.as_deref());
     let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or_default();
+    let counted =
+        |outcome: &'static str| metrics::counter!("kindly_sign_ins_total", "outcome" => outcome).increment(1);
     if expected.is_empty() || !secrets::same(&c.csrf, &expected) {
+        counted("form_refused");
         let message = "This sign-in form has expired or was not sent from Kindly. Please sign in again.";
         return page(&s, &HeaderMap::new(), &next, Some(message), StatusCode::FORBIDDEN);
     }
     if let Err(wait) = s.sign_in_throttle.check(&c.email, Instant::now()) {
+        counted("throttled");
         return too_many_failures(&s, &headers, &next, wait);
     }
     let user = accounts::sign_in(&s.store, &c.email, &c.password).await.map_err(|e| {
@@ -107,11 +111,13 @@ async fn sign_in(
     })?;
     let Some(user) = user else {
         s.sign_in_throttle.failed(&c.email, Instant::now());
+        counted("wrong_password");
         tracing::warn!("a sign-in failed: the email and password do not match");
         let message = "That email and password do not match.";
         return page(&s, &headers, &next, Some(message), StatusCode::UNAUTHORIZED);
     };
     s.sign_in_throttle.succeeded(&c.email);
+    counted("ok");
     let id = secrets::new_secret("");
     let now = Utc::now();
     s.store

@@ -133,6 +133,8 @@ pub trait TicketStore: Send + Sync {
 pub trait QueueStore: Send + Sync {
     /// Handoffs matching the filter, by priority then SLA due time.
     async fn handoffs(&self, filter: &QueueFilter) -> Result<Vec<Handoff>, StoreError>;
+    /// How many handoffs match the filter, whatever its limit.
+    async fn count_handoffs(&self, filter: &QueueFilter) -> Result<u64, StoreError>;
     async fn handoff(&self, id: HandoffId) -> Result<Option<Handoff>, StoreError>;
     /// Every handoff of one ticket (a reopened ticket has several), oldest first.
     async fn ticket_handoffs(&self, ticket: TicketId) -> Result<Vec<Handoff>, StoreError>;

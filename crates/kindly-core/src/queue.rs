@@ -105,6 +105,8 @@ pub struct QueueFilter {
     pub agent: Option<String>,
     pub reason: Option<String>,
     pub priority: Option<Priority>,
+    /// Only handoffs whose SLA falls due before this time (now: the overdue ones).
+    pub due_before: Option<DateTime<Utc>>,
     pub limit: u32,
 }
 

@@ -35,11 +35,15 @@ async function refreshQueue() {
     const response = await fetch(window.location.href, { credentials: "same-origin" });
     if (!response.ok) return;
     const html = await response.text();
-    const fresh = new DOMParser().parseFromString(html, "text/html").getElementById("queue-body");
+    const page = new DOMParser().parseFromString(html, "text/html");
+    const fresh = page.getElementById("queue-body");
     if (fresh) {
       body.innerHTML = fresh.innerHTML;
       tick();
     }
+    const count = document.getElementById("queue-count");
+    const freshCount = page.getElementById("queue-count");
+    if (count && freshCount) count.textContent = freshCount.textContent;
   } catch (_) {
     // offline for a moment: the next poll tries again
   }

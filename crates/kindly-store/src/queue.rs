@@ -30,31 +30,47 @@ impl SqliteStore {
     }
 }
 
+/// The `WHERE` clause of a queue filter (its limit aside).
+fn matching(q: &mut QueryBuilder<'_, sqlx::Sqlite>, filter: &QueueFilter) {
+    q.push(" WHERE 1 = 1");
+    match filter.status {
+        Some(status) => {
+            q.push(" AND status = ").push_bind(status.as_str());
+        }
+        None => {
+            q.push(" AND status != 'resolved'");
+        }
+    }
+    if let Some(agent) = &filter.agent {
+        q.push(" AND agent = ").push_bind(agent.clone());
+    }
+    if let Some(reason) = &filter.reason {
+        q.push(" AND reason_codes LIKE ").push_bind(format!("% {reason} %"));
+    }
+    if let Some(priority) = filter.priority {
+        q.push(" AND priority = ").push_bind(priority.rank());
+    }
+    if let Some(due) = filter.due_before {
+        q.push(" AND sla_due_at < ").push_bind(due);
+    }
+}
+
 #[async_trait]
 impl QueueStore for SqliteStore {
     async fn handoffs(&self, filter: &QueueFilter) -> Result<Vec<Handoff>, StoreError> {
-        let mut q = QueryBuilder::<sqlx::Sqlite>::new("SELECT * FROM handoffs WHERE 1 = 1");
-        match filter.status {
-            Some(status) => {
-                q.push(" AND status = ").push_bind(status.as_str());
-            }
-            None => {
-                q.push(" AND status != 'resolved'");
-            }
-        }
-        if let Some(agent) = &filter.agent {
-            q.push(" AND agent = ").push_bind(agent.clone());
-        }
-        if let Some(reason) = &filter.reason {
-            q.push(" AND reason_codes LIKE ").push_bind(format!("% {reason} %"));
-        }
-        if let Some(priority) = filter.priority {
-            q.push(" AND priority = ").push_bind(priority.rank());
-        }
+        let mut q = QueryBuilder::<sqlx::Sqlite>::new("SELECT * FROM handoffs");
+        matching(&mut q, filter);
         let limit = if filter.limit == 0 { 100 } else { filter.limit.min(1000) };
         q.push(" ORDER BY priority, sla_due_at, created_at LIMIT ").push_bind(limit);
         let rows = q.build().fetch_all(&self.pool).await.map_err(backend)?;
         rows.iter().map(rows::handoff).collect()
+    }
+
+    async fn count_handoffs(&self, filter: &QueueFilter) -> Result<u64, StoreError> {
+        let mut q = QueryBuilder::<sqlx::Sqlite>::new("SELECT count(*) FROM handoffs");
+        matching(&mut q, filter);
+        let n: i64 = q.build_query_scalar().fetch_one(&self.pool).await.map_err(backend)?;
+        Ok(n as u64)
     }
 
     async fn handoff(&self, id: HandoffId) -> Result<Option<Handoff>, StoreError> {

@@ -375,11 +375,36 @@ async fn shadow_cases_pair_would_be_answers_with_verdicts(store: &dyn RecordStor
     assert_eq!(store.shadow_cases(1).await.unwrap().len(), 1);
 }
 
+/// The count ignores the limit (so a page can say "200 of 512"), and `due_before` finds overdue
+/// handoffs however many others are more pressing.
+async fn the_queue_is_counted_and_overdue_handoffs_are_found(store: &dyn RecordStore) {
+    let by_reason = QueueFilter { reason: Some("bereavement".into()), ..Default::default() };
+    let before = store.count_handoffs(&by_reason).await.unwrap();
+    let now = Utc::now();
+    for (n, due_in) in [(1, 2), (2, 3), (3, -1)] {
+        let t = store.insert_ticket(&new_ticket(&format!("due-{n}"), "c4"), now).await.unwrap().ticket;
+        let (decision, mut handoff) = handoff_decision(t.id, HandoffReason::Bereavement);
+        handoff.sla_due_at = now + Duration::hours(due_in);
+        let record = TriageRecord { decision, intent: None, answer: None, handoff: Some(handoff) };
+        store.record_triage(&record).await.unwrap();
+    }
+    assert_eq!(store.count_handoffs(&by_reason).await.unwrap(), before + 3);
+    let first_two = QueueFilter { limit: 2, ..by_reason.clone() };
+    assert_eq!(store.handoffs(&first_two).await.unwrap().len(), 2);
+    assert_eq!(store.count_handoffs(&first_two).await.unwrap(), before + 3, "the limit is not counted");
+    let overdue = QueueFilter { due_before: Some(now), limit: 1, ..by_reason };
+    let found = store.handoffs(&overdue).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert!(found[0].sla_due_at < now, "{found:?}");
+    assert_eq!(store.count_handoffs(&overdue).await.unwrap(), 1);
+}
+
 /// Runs every contract check against one store.
 async fn suite(store: Arc<dyn RecordStore>) {
     intake_is_idempotent_and_pending_is_oldest_first(store.as_ref()).await;
     a_ticket_is_decided_once(store.as_ref()).await;
     claims_and_resolutions_are_guarded(store.as_ref()).await;
+    the_queue_is_counted_and_overdue_handoffs_are_found(store.as_ref()).await;
     articles_track_content_and_index_state(store.as_ref()).await;
     points_are_replaced_per_record(store.as_ref()).await;
     keyword_search_follows_the_points(store.as_ref()).await;

@@ -179,6 +179,15 @@ async fn bad_requests_are_refused_clearly_and_store_nothing() {
             StatusCode::BAD_REQUEST,
             "invalid_query",
         ),
+        (
+            "bad overdue flag",
+            Method::GET,
+            "/v1/handoffs?overdue=soon",
+            json,
+            Vec::new(),
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
         ("unknown route", Method::GET, "/v1/nothing", json, Vec::new(), StatusCode::NOT_FOUND, "not_found"),
         (
             "wrong method",

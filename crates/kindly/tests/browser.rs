@@ -66,7 +66,12 @@ async fn an_agent_claims_inserts_knowledge_and_resolves_as_reusable() {
     let row = browser.text("#queue-body").await;
     assert!(row.contains("Bereavement"), "{row}");
     assert!(row.contains("due in") || row.contains("overdue by"), "{row}");
+    assert_eq!(browser.text("#queue-count").await, "1 ticket(s), most pressing first");
     browser.screenshot(&screenshots().join("queue.png")).await;
+    // Nothing is past its SLA yet: the overdue view is empty and says so.
+    browser.goto(&format!("{}/console?view=overdue", app.url)).await;
+    assert_eq!(browser.text("#queue-count").await, "0 ticket(s), most pressing first");
+    browser.goto(&format!("{}/console", app.url)).await;
 
     browser.click(&format!("a[href='/console/handoffs/{handoff}']")).await;
     assert!(browser.text(".message").await.contains("My mum passed away"));

@@ -77,6 +77,12 @@ async fn every_sensitive_category_goes_to_a_person_even_when_an_article_matches(
     assert_eq!(queue["handoffs"][0]["priority"], "urgent", "{queue:#}");
     let (_, legal_only) = app.get("/v1/handoffs?reason=legal_threat").await;
     assert_eq!(legal_only["handoffs"].as_array().unwrap().len(), 1);
+    // A page of the queue says how many match in all; none is overdue yet.
+    let (_, page) = app.get("/v1/handoffs?limit=2").await;
+    assert_eq!(page["handoffs"].as_array().unwrap().len(), 2);
+    assert_eq!(page["total"], cases.len(), "{page:#}");
+    let (_, overdue) = app.get("/v1/handoffs?overdue=true").await;
+    assert_eq!((overdue["handoffs"].as_array().unwrap().len(), overdue["total"].as_u64()), (0, Some(0)));
     app.stop().await;
 }
 

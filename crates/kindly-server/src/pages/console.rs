@@ -55,7 +55,12 @@ struct QueuePage {
     reason: String,
     reasons: Vec<(String, String)>,
     rows: Vec<QueueRow>,
+    /// How many handoffs match the view; more than `rows` when the page is full.
+    total: u64,
 }
+
+/// The most handoffs one queue page shows (the caption says how many more match).
+const QUEUE_PAGE: u32 = 200;
 
 const REASON_CODES: [&str; 21] = [
     "safety_or_injury",
@@ -89,20 +94,19 @@ async fn queue(
 ) -> Result<Html<String>, PageError> {
     let view = q.view.unwrap_or_else(|| "all".into());
     let reason = q.reason.filter(|r| !r.is_empty());
+    let now = Utc::now();
     let filter = QueueFilter {
         status: (view == "unassigned").then_some(HandoffStatus::Open),
         agent: (view == "mine").then(|| who.name.clone()),
         reason: reason.clone(),
         priority: None,
-        limit: 200,
+        due_before: (view == "overdue").then_some(now),
+        limit: QUEUE_PAGE,
     };
-    let now = Utc::now();
+    let total = s.store.count_handoffs(&filter).await?;
     let mut rows = Vec::new();
     for h in s.store.handoffs(&filter).await? {
         let overdue = h.sla_due_at < now;
-        if view == "overdue" && !overdue {
-            continue;
-        }
         let decision = handoff_decision(&s, &h).await?;
         rows.push(QueueRow {
             id: h.id.to_string(),
@@ -117,7 +121,7 @@ async fn queue(
         });
     }
     let reasons = REASON_CODES.iter().map(|c| ((*c).to_owned(), reason_label(c))).collect();
-    render("queue.html", &who, QueuePage { view, reason: reason.unwrap_or_default(), reasons, rows })
+    render("queue.html", &who, QueuePage { view, reason: reason.unwrap_or_default(), reasons, rows, total })
 }
 
 /// The decision that opened this handoff: the latest one at or before its creation.

@@ -29,12 +29,17 @@ struct ListQuery {
     /// A reason code, e.g. `bereavement`.
     reason: Option<String>,
     priority: Option<Priority>,
+    /// `true`: only handoffs past their SLA.
+    #[serde(default)]
+    overdue: bool,
     limit: Option<u32>,
 }
 
 #[derive(Serialize)]
 struct HandoffList {
     handoffs: Vec<Handoff>,
+    /// How many handoffs match the filters, whatever the limit.
+    total: u64,
 }
 
 /// The queue, most pressing first: by priority, then SLA due time.
@@ -47,9 +52,11 @@ async fn list(
         agent: q.agent,
         reason: q.reason,
         priority: q.priority,
+        due_before: q.overdue.then(Utc::now),
         limit: q.limit.unwrap_or(100),
     };
-    Ok(Json(HandoffList { handoffs: s.store.handoffs(&filter).await? }))
+    let total = s.store.count_handoffs(&filter).await?;
+    Ok(Json(HandoffList { handoffs: s.store.handoffs(&filter).await?, total }))
 }
 
 async fn show(axum::extract::State(s): State, Path(id): Path<HandoffId>) -> Result<Json<Handoff>, ApiError> {

@@ -72,7 +72,7 @@ fn local(next: Option<&str>) -> String {
 
 async fn form(
     State(s): State<Arc<AppState>>,
-    headers: axum::http::HeaderMap,
+    headers: HeaderMap,
     Query(q): Query<Next>,
 ) -> Result<Response, PageError> {
     page(&s, &headers, &local(q.next.as_deref()), None, StatusCode::OK)
@@ -143,9 +143,7 @@ fn too_many_failures(
 ) -> Result<Response, PageError> {
     let minutes = wait.as_secs().div_ceil(60).max(1);
     let plural = if minutes == 1 { "" } else { "s" };
-    let message = format!(
-        "Too many failed sign-ins for this email. Try again in {minutes} minute{plural}, or ask an admin to set a new password."
-    );
+    let message = format!("Too many failed sign-ins for this email. Try again in {minutes} minute{plural}.");
     let mut response = page(s, headers, next, Some(&message), StatusCode::TOO_MANY_REQUESTS)?;
     response.headers_mut().insert(header::RETRY_AFTER, wait.as_secs().max(1).into());
     Ok(response)

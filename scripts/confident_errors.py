@@ -13,10 +13,18 @@ reranking of these runs moves them), and the coverage at 99% precision of each r
 averaged confidence (each intent scored by the mean of the confidences of the runs that chose it).
 
     python3 scripts/confident_errors.py base.jsonl --also layer3.jsonl maxpool.jsonl
+
+With `--train` the training csv (text, category) the run learnt from, it asks whether the errors
+lean to frequent intents: how many predicted an intent with more training examples than the true
+one, and the mean log ratio of the two counts (near 0: class priors do not explain the errors).
+
+    python3 scripts/confident_errors.py dev.jsonl --train target/dev/banking77/train.csv
 """
 import argparse
+import csv
 import json
-from collections import defaultdict
+import math
+from collections import Counter, defaultdict
 
 
 def load(path):
@@ -50,6 +58,7 @@ def main():
     parser.add_argument("decisions")
     parser.add_argument("--coverage", type=float, default=0.8)
     parser.add_argument("--also", nargs="*", default=[], help="decisions of other runs on the same tickets")
+    parser.add_argument("--train", help="the training csv (text, category), to compare intent frequencies")
     args = parser.parse_args()
     rows = load(args.decisions)
     others = [load(path) for path in args.also]
@@ -65,6 +74,15 @@ def main():
         near = f"{nearest:.2f}" if nearest is not None else "-"
         same = f" [same wrong intent in {sum(o[i][2] == predicted for o in others)}/{len(others)} other runs]" if others else ""
         print(f"{confidence:.3f} (nearest {near}) {truth} -> {predicted}{same}: {text[:100]}")
+    if args.train:
+        with open(args.train, newline="") as f:
+            counts = Counter(row[1] for row in list(csv.reader(f))[1:])
+        pairs = [(counts[rows[i][2]], counts[rows[i][1]]) for i in wrong if counts[rows[i][1]]]
+        if pairs:
+            more = sum(p > t for p, t in pairs)
+            ratio = sum(math.log(p / t) for p, t in pairs if p) / len(pairs)
+            print(f"{more} of {len(pairs)} errors predicted an intent more frequent in training than the true one; "
+                  f"mean log ratio of the counts {ratio:+.3f}")
     if not others:
         return
     runs = [rows] + others

@@ -30,18 +30,20 @@ pub fn cookie(headers: &HeaderMap, wanted: &str) -> Option<String> {
 /// A `Set-Cookie` value for the sign-in form's CSRF token: sent back to `/sign-in` only, for an
 /// hour.
 pub fn sign_in_cookie(token: &str, secure: bool) -> String {
+    set_cookie(SIGN_IN_COOKIE, token, "/sign-in", 3600, secure)
+}
+
+/// Every cookie Kindly sets is HttpOnly and SameSite=Strict; `Secure` when configured.
+fn set_cookie(name: &str, value: &str, path: &str, max_age_secs: i64, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
-    format!("{SIGN_IN_COOKIE}={token}; Path=/sign-in; HttpOnly; SameSite=Strict; Max-Age=3600{secure}")
+    format!("{name}={value}; Path={path}; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}")
 }
 
 /// A `Set-Cookie` value for a session id (`None`: clears the cookie).
 pub fn session_cookie(id: Option<&str>, max_age_secs: i64, secure: bool) -> String {
-    let secure = if secure { "; Secure" } else { "" };
     match id {
-        Some(id) => format!(
-            "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}"
-        ),
-        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
+        Some(id) => set_cookie(SESSION_COOKIE, id, "/", max_age_secs, secure),
+        None => set_cookie(SESSION_COOKIE, "", "/", 0, secure),
     }
 }
 

@@ -31,19 +31,23 @@ struct Next {
     next: Option<String>,
 }
 
-/// The sign-in page with its CSRF token in the form and in a cookie only this site's pages can
-/// send back. A token the browser already holds is kept: the browser may load the page more than
-/// once (another tab, or a redirect for its favicon) and each copy must still work.
+/// The sign-in form's token the browser already holds, if it is one Kindly could have issued.
+/// It is kept: the browser may load the page more than once (another tab, or a redirect for its
+/// favicon) and each copy must still work.
+fn held_token(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, SIGN_IN_COOKIE).filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The sign-in page with its CSRF token (`held`, or a new one) in the form and in a cookie only
+/// this site's pages can send back.
 fn page(
     s: &AppState,
-    headers: &HeaderMap,
+    held: Option<String>,
     next: &str,
     error: Option<&str>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let csrf = cookie(headers, SIGN_IN_COOKIE)
-        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
-        .unwrap_or_else(|| secrets::new_secret(""));
+    let csrf = held.unwrap_or_else(|| secrets::new_secret(""));
     let html = templates()
         .get_template("sign_in.html")
         .and_then(|t| {
@@ -75,7 +79,7 @@ async fn form(
     headers: HeaderMap,
     Query(q): Query<Next>,
 ) -> Result<Response, PageError> {
-    page(&s, &headers, &local(q.next.as_deref()), None, StatusCode::OK)
+    page(&s, held_token(&headers), &local(q.next.as_deref()), None, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -93,17 +97,17 @@ async fn sign_in(
     Form(c): Form<Credentials>,
 ) -> Result<Response, PageError> {
     let next = local(c.next.as_deref());
-    let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or_default();
+    let held = held_token(&headers);
     let counted =
         |outcome: &'static str| metrics::counter!("kindly_sign_ins_total", "outcome" => outcome).increment(1);
-    if expected.is_empty() || !secrets::same(&c.csrf, &expected) {
+    if !held.as_deref().is_some_and(|t| secrets::same(&c.csrf, t)) {
         counted("form_refused");
         let message = "This sign-in form has expired or was not sent from Kindly. Please sign in again.";
-        return page(&s, &HeaderMap::new(), &next, Some(message), StatusCode::FORBIDDEN);
+        return page(&s, None, &next, Some(message), StatusCode::FORBIDDEN);
     }
     if let Err(wait) = s.sign_in_throttle.check(&c.email, Instant::now()) {
         counted("throttled");
-        return too_many_failures(&s, &headers, &next, wait);
+        return too_many_failures(&s, held, &next, wait);
     }
     let user = accounts::sign_in(&s.store, &c.email, &c.password).await.map_err(|e| {
         tracing::error!(error = %e, "checking a password failed");
@@ -114,7 +118,7 @@ async fn sign_in(
         counted("wrong_password");
         tracing::warn!("a sign-in failed: the email and password do not match");
         let message = "That email and password do not match.";
-        return page(&s, &headers, &next, Some(message), StatusCode::UNAUTHORIZED);
+        return page(&s, held, &next, Some(message), StatusCode::UNAUTHORIZED);
     };
     s.sign_in_throttle.succeeded(&c.email);
     counted("ok");
@@ -137,14 +141,14 @@ async fn sign_in(
 /// 429 with `Retry-After`: this email failed too often lately (see [`crate::auth::SignInThrottle`]).
 fn too_many_failures(
     s: &AppState,
-    headers: &HeaderMap,
+    held: Option<String>,
     next: &str,
     wait: Duration,
 ) -> Result<Response, PageError> {
     let minutes = wait.as_secs().div_ceil(60).max(1);
     let plural = if minutes == 1 { "" } else { "s" };
     let message = format!("Too many failed sign-ins for this email. Try again in {minutes} minute{plural}.");
-    let mut response = page(s, headers, next, Some(&message), StatusCode::TOO_MANY_REQUESTS)?;
+    let mut response = page(s, held, next, Some(&message), StatusCode::TOO_MANY_REQUESTS)?;
     response.headers_mut().insert(header::RETRY_AFTER, wait.as_secs().max(1).into());
     Ok(response)
 }

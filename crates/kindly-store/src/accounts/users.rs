@@ -145,22 +145,21 @@ impl SqliteStore {
     /// admin is a [`StoreError::Conflict`].
     pub async fn disable_user(&self, email: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        let changed = sqlx::query("UPDATE users SET disabled_at = ? WHERE email = ? AND disabled_at IS NULL")
-            .bind(now)
-            .bind(email)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?
-            .rows_affected();
-        let found = find(&mut tx, email).await?;
-        if changed == 0 {
+        let was = find(&mut tx, email).await?;
+        if was.disabled_at.is_some() {
             return Ok(false);
         }
-        keep_an_admin(&mut tx, &UserRecord { disabled_at: None, ..found.clone() }).await?;
-        end_sessions(&mut tx, &found.user.id).await?;
+        sqlx::query("UPDATE users SET disabled_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(&was.user.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        keep_an_admin(&mut tx, &was).await?;
+        end_sessions(&mut tx, &was.user.id).await?;
         sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL")
             .bind(now)
-            .bind(&found.user.id)
+            .bind(&was.user.id)
             .execute(&mut *tx)
             .await
             .map_err(backend)?;

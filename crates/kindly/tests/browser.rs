@@ -1,8 +1,9 @@
 //! The pages in a real browser: Debian's headless Chromium driven over WebDriver. An agent works
 //! a handoff from sign-in to a reusable resolution; a knowledge manager approves a proposed
 //! resolution that then answers a paraphrase, and a refused article save keeps what was typed;
-//! roles and CSRF are enforced. Screenshots of the queue, the ticket page, the article editor and
-//! the dashboard are saved in target/screenshots.
+//! roles and CSRF are enforced; a reply typed as the session ends and an unsaved article are
+//! offered back (and forgotten on signing out). Screenshots of the queue, the ticket page (also
+//! with a restored draft), the article editor and the dashboard are saved in target/screenshots.
 //!
 //! Needs /usr/bin/chromium and /usr/bin/chromedriver (`scripts/install-browser.sh`, run by
 //! `make test`).
@@ -106,6 +107,95 @@ async fn an_agent_claims_inserts_knowledge_and_resolves_as_reusable() {
     assert!(sent.contains(&snippet), "{t:#}");
     // Reusable: indexed as approved knowledge (not waiting for review).
     assert!(app.kindly.store.proposed_resolutions(10).await.unwrap().is_empty());
+
+    browser.close().await;
+    app.stop().await;
+}
+
+/// The keys of the drafts this browser holds (`kindly.js`).
+async fn drafts_held(browser: &Browser) -> Value {
+    browser.script("return Object.keys(localStorage).filter((k) => k.startsWith('kindly-draft:'));").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_typed_as_the_session_ends_is_back_after_signing_in() {
+    let app = TestApp::spawn().await;
+    person(&app, "ana@example.com", Role::Agent).await;
+    let (handoff, ticket) =
+        handed_off(&app, "b-5", "My mum passed away and I need to cancel her Lumo Plus subscription.").await;
+    let driver = Driver::start().await;
+    let profile = tempfile::tempdir().unwrap();
+    let browser = sign_in(&app, &driver, &profile, "ana@example.com").await;
+    browser.goto(&format!("{}/console/handoffs/{handoff}", app.url)).await;
+    browser.click("#claim").await;
+    browser.text_containing("#owner", "@").await;
+    let reply =
+        "I am so sorry for your loss. I have cancelled the subscription; nothing more will be charged.";
+    browser.type_into("#reply", reply).await;
+
+    // The session ends while she types (here: her password is reset, which ends every session).
+    accounts::reset_password(&app.kindly.store, "ana@example.com", PASSWORD).await.unwrap();
+    browser.click("#resolve").await;
+    browser.find("#password").await;
+    let url = browser.current_url().await;
+    assert!(url.ends_with(&format!("/sign-in?next=/console/handoffs/{handoff}")), "{url}");
+    browser.type_into("#email", "ana@example.com").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#sign-in").await;
+
+    // Back on the ticket, with her reply restored and a word that it was not sent.
+    assert!(browser.text("#draft-restored").await.contains("it was not sent"));
+    assert_eq!(browser.value("#reply").await, reply);
+    browser.screenshot(&screenshots().join("draft-restored.png")).await;
+    let (_, h) = app.get(&format!("/v1/handoffs/{handoff}")).await;
+    assert_eq!(h["status"], "claimed", "nothing was sent while signed out");
+    browser.click("#resolve").await;
+    browser.find("#queue-body").await;
+    let (_, t) = app.get(&format!("/v1/tickets/{}", ticket["id"].as_str().unwrap())).await;
+    assert_eq!(t["messages"].as_array().unwrap().last().unwrap()["body"], reply, "{t:#}");
+    // Sent and accepted: the browser keeps no copy.
+    assert_eq!(drafts_held(&browser).await, json!([]));
+
+    browser.close().await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsaved_article_is_offered_back_and_can_be_discarded_or_forgotten_on_signing_out() {
+    let app = TestApp::spawn().await;
+    person(&app, "kim@example.com", Role::KnowledgeManager).await;
+    let driver = Driver::start().await;
+    let profile = tempfile::tempdir().unwrap();
+    let browser = sign_in(&app, &driver, &profile, "kim@example.com").await;
+
+    // Typed, then the tab moved on without saving: the editor offers it back.
+    browser.goto(&format!("{}/studio/articles/new", app.url)).await;
+    browser.type_into("#title", "Pool-side speakers").await;
+    browser.type_into("#body", "Half an article, typed on a Friday afternoon.").await;
+    browser.goto(&format!("{}/studio/articles", app.url)).await;
+    browser.goto(&format!("{}/studio/articles/new", app.url)).await;
+    assert!(browser.text("#draft-restored").await.contains("it was not sent"));
+    assert_eq!(browser.value("#title").await, "Pool-side speakers");
+    assert_eq!(browser.value("#body").await, "Half an article, typed on a Friday afternoon.");
+    // "Discard it" puts the page back as it came and forgets the draft.
+    browser.click("#discard-draft").await;
+    assert_eq!(browser.value("#body").await, "");
+    assert!(!browser.exists("#draft-restored").await);
+    assert_eq!(drafts_held(&browser).await, json!([]));
+
+    // Signing out forgets every draft: the next person at this browser sees none.
+    browser.type_into("#body", "Not for the next person.").await;
+    assert_eq!(drafts_held(&browser).await.as_array().unwrap().len(), 1);
+    browser.click("form.who button").await;
+    browser.find("#password").await;
+    browser.type_into("#email", "kim@example.com").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#sign-in").await;
+    browser.find("#queue-body").await;
+    assert_eq!(drafts_held(&browser).await, json!([]));
+    browser.goto(&format!("{}/studio/articles/new", app.url)).await;
+    assert_eq!(browser.value("#body").await, "");
+    assert!(!browser.exists("#draft-restored").await);
 
     browser.close().await;
     app.stop().await;

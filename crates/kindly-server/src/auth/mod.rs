@@ -146,10 +146,31 @@ pub(crate) async fn authenticate(
         }
         None if is_api(&path) => unauthenticated().into_response(),
         None => {
-            let back = request.uri().path_and_query().map_or("/", |pq| pq.as_str()).to_owned();
+            let back = back_after_sign_in(&request);
             Redirect::to(&format!("/sign-in?next={}", session::encode_component(&back))).into_response()
         }
     }
+}
+
+/// Where a browser without a session goes after signing in: the page it asked for or, for a form
+/// sent after the session ended, the page the form was on (its `Referer` on this site). A form's
+/// action is no page to land on, and the page holds the person's unsent draft (`kindly.js`).
+fn back_after_sign_in(request: &Request) -> String {
+    if request.method() == axum::http::Method::GET {
+        return request.uri().path_and_query().map_or("/", |pq| pq.as_str()).to_owned();
+    }
+    let header = |name| request.headers().get(name).and_then(|v: &header::HeaderValue| v.to_str().ok());
+    header(header::REFERER)
+        .and_then(|referer| same_site_path(referer, header(header::HOST)?))
+        .unwrap_or("/")
+        .to_owned()
+}
+
+/// The path and query of `url` when it points at `host`.
+fn same_site_path<'a>(url: &'a str, host: &str) -> Option<&'a str> {
+    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"))?;
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    (authority.eq_ignore_ascii_case(host)).then_some(if path.is_empty() { "/" } else { path })
 }
 
 #[cfg(test)]
@@ -164,6 +185,30 @@ mod tests {
         for closed in ["/metrics", "/v1/tickets", "/console", "/studio/articles", "/", "/sign-in/x"] {
             assert!(!is_public(closed), "{closed}");
         }
+    }
+
+    #[test]
+    fn a_form_sent_without_a_session_returns_to_its_page_after_signing_in() {
+        let post = |referer: Option<&str>| {
+            let mut builder =
+                Request::post("/console/handoffs/h-1/resolve").header(header::HOST, "kindly.local:8080");
+            if let Some(r) = referer {
+                builder = builder.header(header::REFERER, r);
+            }
+            back_after_sign_in(&builder.body(axum::body::Body::empty()).unwrap())
+        };
+        assert_eq!(post(Some("http://kindly.local:8080/console/handoffs/h-1")), "/console/handoffs/h-1");
+        assert_eq!(
+            post(Some("https://KINDLY.local:8080/studio/articles/new?x=1")),
+            "/studio/articles/new?x=1"
+        );
+        assert_eq!(post(Some("http://kindly.local:8080")), "/");
+        // another site, or none: the start page
+        assert_eq!(post(Some("https://evil.example/console")), "/");
+        assert_eq!(post(Some("http://kindly.local:8080.evil.example/x")), "/");
+        assert_eq!(post(None), "/");
+        let get = Request::get("/console/handoffs/h-1?tab=2").body(axum::body::Body::empty()).unwrap();
+        assert_eq!(back_after_sign_in(&get), "/console/handoffs/h-1?tab=2");
     }
 
     #[test]

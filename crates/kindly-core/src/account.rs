@@ -26,6 +26,8 @@ pub enum Permission {
     TakeOverClaims,
     /// Create, edit and retire articles; review proposed resolutions.
     EditKnowledge,
+    /// Add people, change their roles and passwords, disable and enable them.
+    ManagePeople,
 }
 
 impl Role {
@@ -58,7 +60,7 @@ impl Role {
     pub fn may(self, permission: Permission) -> bool {
         match permission {
             Permission::Read | Permission::WorkQueue => true,
-            Permission::TakeOverClaims => self == Self::Admin,
+            Permission::TakeOverClaims | Permission::ManagePeople => self == Self::Admin,
             Permission::EditKnowledge => matches!(self, Self::KnowledgeManager | Self::Admin),
         }
     }
@@ -93,12 +95,12 @@ mod tests {
     fn each_role_has_exactly_its_permissions() {
         use Permission::*;
         let table = [
-            (Role::Agent, [true, true, false, false]),
-            (Role::KnowledgeManager, [true, true, false, true]),
-            (Role::Admin, [true, true, true, true]),
+            (Role::Agent, [true, true, false, false, false]),
+            (Role::KnowledgeManager, [true, true, false, true, false]),
+            (Role::Admin, [true, true, true, true, true]),
         ];
         for (role, expected) in table {
-            let got = [Read, WorkQueue, TakeOverClaims, EditKnowledge].map(|p| role.may(p));
+            let got = [Read, WorkQueue, TakeOverClaims, EditKnowledge, ManagePeople].map(|p| role.may(p));
             assert_eq!(got, expected, "{role}");
         }
     }

@@ -2,8 +2,9 @@
 //! a handoff from sign-in to a reusable resolution; a knowledge manager approves a proposed
 //! resolution that then answers a paraphrase, and a refused article save keeps what was typed;
 //! roles and CSRF are enforced; a reply typed as the session ends and an unsaved article are
-//! offered back (and forgotten on signing out). Screenshots of the queue, the ticket page (also
-//! with a restored draft), the article editor and the dashboard are saved in target/screenshots.
+//! offered back (and forgotten on signing out); an admin manages people on their page.
+//! Screenshots of the queue, the ticket page (also with a restored draft), the article editor,
+//! the dashboard and the people page are saved in target/screenshots.
 //!
 //! Needs /usr/bin/chromium and /usr/bin/chromedriver (`scripts/install-browser.sh`, run by
 //! `make test`).
@@ -286,6 +287,118 @@ async fn a_knowledge_manager_approves_a_proposal_that_then_answers_a_paraphrase(
     browser.screenshot(&screenshots().join("dashboard.png")).await;
 
     browser.close().await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_manages_people_from_the_people_page() {
+    let app = TestApp::spawn().await;
+    person(&app, "ada@example.com", Role::Admin).await;
+    person(&app, "ana@example.com", Role::Agent).await;
+    let driver = Driver::start().await;
+    let profile = tempfile::tempdir().unwrap();
+    let browser = sign_in(&app, &driver, &profile, "ada@example.com").await;
+    browser.click("nav a[href='/admin/people']").await;
+    let table = browser.text("#people").await;
+    assert!(table.contains("ada@example.com (you)") && table.contains("ana@example.com"), "{table}");
+    // No button locks the admin out of her own account.
+    assert!(!browser.exists("button[aria-label='Disable ada@example.com']").await);
+
+    // Add someone; the page says what was done.
+    browser.type_into("#new-email", "bo@example.com").await;
+    browser.click("#new-role option[value='knowledge_manager']").await;
+    browser.type_into("#new-password", PASSWORD).await;
+    browser.click("#add-person").await;
+    let done = browser.text("#done").await;
+    assert!(done.starts_with("bo@example.com was added as Knowledge manager."), "{done}");
+    assert_eq!(
+        common::post_sign_in(&app.url, "bo@example.com", PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    // The same email again is refused with the reason, the typed email kept.
+    browser.type_into("#new-email", "bo@example.com").await;
+    browser.type_into("#new-password", PASSWORD).await;
+    browser.click("#add-person").await;
+    assert!(browser.text("#people-error").await.contains("a user with email bo@example.com already exists"));
+    assert_eq!(browser.value("#new-email").await, "bo@example.com");
+
+    // A new role for ana, then bo leaves: disabled, he can no longer sign in.
+    let row = |action: &str, email: &str| {
+        format!("form[action='/admin/people/{action}']:has(input[value='{email}'])")
+    };
+    browser.click(&format!("{} option[value='knowledge_manager']", row("role", "ana@example.com"))).await;
+    browser.click(&format!("{} button", row("role", "ana@example.com"))).await;
+    assert!(browser.text("#done").await.starts_with("ana@example.com is now Knowledge manager"));
+    let users = app.kindly.store.users().await.unwrap();
+    assert_eq!(
+        users.iter().find(|u| u.user.email == "ana@example.com").unwrap().user.role,
+        Role::KnowledgeManager
+    );
+    browser.click("button[aria-label='Disable bo@example.com']").await;
+    assert!(browser.text("#done").await.starts_with("bo@example.com was disabled"));
+    assert!(browser.text("#people").await.contains("disabled since"));
+    assert_eq!(
+        common::post_sign_in(&app.url, "bo@example.com", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    browser.click("button[aria-label='Enable bo@example.com']").await;
+    assert!(browser.text("#done").await.starts_with("bo@example.com may sign in again"));
+    // A new password for ana ends her sessions.
+    let ana = session_cookie(&app, "ana@example.com").await;
+    browser.type_into("input[aria-label='New password for ana@example.com']", "another long password").await;
+    browser.click(&format!("{} button", row("password", "ana@example.com"))).await;
+    assert!(browser.text("#done").await.contains("signed out everywhere"));
+    let plain = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r =
+        plain.get(format!("{}/console", app.url)).header(reqwest::header::COOKIE, &ana).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "her old session ended");
+    browser.screenshot(&screenshots().join("people.png")).await;
+    browser.close().await;
+
+    // Posted by hand: her own account and a short password are refused in words; others get 403.
+    let ada = session_cookie(&app, "ada@example.com").await;
+    let page = plain
+        .get(format!("{}/admin/people", app.url))
+        .header(reqwest::header::COOKIE, &ada)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let post = |path: &str, cookie: &str, form: Vec<(&str, &str)>| {
+        plain.post(format!("{}{path}", app.url)).header(reqwest::header::COOKIE, cookie).form(&form).send()
+    };
+    let r = post("/admin/people/disable", &ada, vec![("csrf", &csrf), ("email", "ada@example.com")])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains("you cannot disable your own account here"));
+    let form =
+        vec![("csrf", csrf.as_str()), ("email", "cy@example.com"), ("role", "agent"), ("password", "short")];
+    let r = post("/admin/people", &ada, form).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = r.text().await.unwrap();
+    assert!(
+        refused.contains("at least 12 characters") && refused.contains("value=\"cy@example.com\""),
+        "{refused}"
+    );
+    let form = vec![("csrf", csrf.as_str()), ("email", "ana@example.com"), ("role", "root")];
+    assert_eq!(
+        post("/admin/people/role", &ada, form).await.unwrap().status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let bo = session_cookie(&app, "bo@example.com").await;
+    let r = plain
+        .get(format!("{}/admin/people", app.url))
+        .header(reqwest::header::COOKIE, &bo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("the knowledge_manager role may not manage people"));
+    assert_eq!(app.kindly.store.users().await.unwrap().len(), 3, "nothing refused was stored");
     app.stop().await;
 }
 

@@ -23,7 +23,9 @@ use kindly_core::{Permission, Role};
 
 use crate::error::ApiError;
 use crate::routes::AppState;
-pub use session::{SESSION_COOKIE, SIGN_IN_COOKIE, cookie, session_cookie, session_id, sign_in_cookie};
+pub use session::{
+    SESSION_COOKIE, SIGN_IN_COOKIE, cookie, encode_component, session_cookie, session_id, sign_in_cookie,
+};
 pub use throttle::SignInThrottle;
 
 /// Who is making a request.
@@ -65,6 +67,7 @@ fn forbidden(role: Role, permission: Permission) -> ApiError {
         Permission::WorkQueue => "work the queue",
         Permission::TakeOverClaims => "act on a ticket someone else has claimed",
         Permission::EditKnowledge => "change the knowledge base",
+        Permission::ManagePeople => "manage people",
     };
     ApiError::new(StatusCode::FORBIDDEN, "forbidden", format!("the {} role may not {what}", role.as_str()))
 }

@@ -1,7 +1,8 @@
-//! The web pages people work in, rendered on the server: the agent console (`/console`) and the
-//! knowledge studio (`/studio`). Templates are minijinja files compiled into the binary (HTML is
-//! escaped automatically); one small plain-JavaScript file adds one-click inserts, SLA countdowns
-//! and queue polling. No CDN, no build step.
+//! The web pages people work in, rendered on the server: the agent console (`/console`), the
+//! knowledge studio (`/studio`) and, for admins, the people who sign in (`/admin/people`).
+//! Templates are minijinja files compiled into the binary (HTML is escaped automatically); one
+//! small plain-JavaScript file adds one-click inserts, SLA countdowns, queue polling and drafts
+//! kept in the browser. No CDN, no build step.
 //!
 //! Pages act through the same store and pipeline functions as the JSON API. Every form that
 //! changes something carries the session's CSRF token ([`CsrfForm`]).
@@ -11,6 +12,7 @@ mod charts;
 mod console;
 mod dashboard;
 mod gaps;
+mod people;
 mod sign_in;
 mod studio;
 
@@ -39,6 +41,7 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .merge(studio::router())
         .merge(dashboard::router())
         .merge(gaps::router())
+        .merge(people::router())
 }
 
 fn templates() -> &'static Environment<'static> {
@@ -56,6 +59,7 @@ fn templates() -> &'static Environment<'static> {
             ("dashboard.html", include_str!("../../templates/dashboard.html")),
             ("message.html", include_str!("../../templates/message.html")),
             ("gaps.html", include_str!("../../templates/gaps.html")),
+            ("people.html", include_str!("../../templates/people.html")),
         ] {
             env.add_template(name, source).expect("the page templates compile");
         }
@@ -71,6 +75,7 @@ struct Viewer<'a> {
     role_label: &'a str,
     csrf: &'a str,
     edits_knowledge: bool,
+    manages_people: bool,
 }
 
 /// Renders a page for `who` with the page's own values under `page`.
@@ -81,6 +86,7 @@ fn render(template: &str, who: &Principal, page: impl Serialize) -> Result<Html<
         role_label: who.role.label(),
         csrf: who.csrf_token.as_deref().unwrap_or(""),
         edits_knowledge: who.role.may(kindly_core::Permission::EditKnowledge),
+        manages_people: who.role.may(kindly_core::Permission::ManagePeople),
     };
     let html = templates()
         .get_template(template)
@@ -189,7 +195,7 @@ mod tests {
     #[test]
     fn every_template_compiles() {
         assert!(templates().get_template("base.html").is_ok());
-        assert_eq!(templates().templates().count(), 10);
+        assert_eq!(templates().templates().count(), 11);
     }
 
     #[test]

@@ -427,6 +427,10 @@ async fn roles_and_csrf_are_enforced() {
     assert_eq!(r.headers()[reqwest::header::LOCATION], "/sign-in?next=/studio/articles");
     let r = anonymous.get(format!("{}/healthz", app.url)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    // The icon, asked for by every browser before anyone signs in.
+    let r = anonymous.get(format!("{}/favicon.ico", app.url)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()[reqwest::header::CONTENT_TYPE], "image/svg+xml");
     let r = reqwest::Client::new()
         .get(format!("{}/v1/handoffs", app.url))
         .bearer_auth("kdl_not-a-token")

@@ -1,4 +1,4 @@
-//! The console's one script and one stylesheet, served from the binary (no CDN).
+//! The console's one script, one stylesheet and its icon, served from the binary (no CDN).
 
 use std::sync::Arc;
 
@@ -28,4 +28,11 @@ pub(super) fn router() -> Router<Arc<AppState>> {
                     .into_response()
             }),
         )
+        // The pages link the icon; `/favicon.ico` is where browsers look without a link.
+        .route("/static/favicon.svg", get(icon))
+        .route("/favicon.ico", get(icon))
+}
+
+async fn icon() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "image/svg+xml")], include_str!("../../static/favicon.svg"))
 }

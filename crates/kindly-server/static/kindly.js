@@ -145,8 +145,12 @@ function restoreDraft(form) {
   }
   const save = () => {
     const values = valuesOf(form);
-    if (same(values, original) && !refused) localStorage.removeItem(DRAFT_PREFIX + key);
-    else localStorage.setItem(DRAFT_PREFIX + key, JSON.stringify({ savedAt: Date.now(), values }));
+    try {
+      if (same(values, original) && !refused) localStorage.removeItem(DRAFT_PREFIX + key);
+      else localStorage.setItem(DRAFT_PREFIX + key, JSON.stringify({ savedAt: Date.now(), values }));
+    } catch (_) {
+      // storage full or switched off: the form still works, without a draft
+    }
   };
   form.addEventListener("input", save);
   form.addEventListener("change", save);

@@ -54,15 +54,32 @@ async fn handed_off(app: &TestApp, external_id: &str, body: &str) -> (String, Va
     (t["handoffs"][0]["id"].as_str().unwrap().to_owned(), t)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_agent_claims_inserts_knowledge_and_resolves_as_reusable() {
+/// Ana, an agent, signed in to the console, with one bereavement ticket in the queue.
+struct AgentDesk {
+    app: TestApp,
+    browser: Browser,
+    handoff: String,
+    ticket: Value,
+    // Kept alive for the browser: the WebDriver process and the browser profile.
+    _driver: Driver,
+    _profile: tempfile::TempDir,
+}
+
+async fn agent_desk(external_id: &str) -> AgentDesk {
     let app = TestApp::spawn().await;
     person(&app, "ana@example.com", Role::Agent).await;
     let (handoff, ticket) =
-        handed_off(&app, "b-1", "My mum passed away and I need to cancel her Lumo Plus subscription.").await;
+        handed_off(&app, external_id, "My mum passed away and I need to cancel her Lumo Plus subscription.")
+            .await;
     let driver = Driver::start().await;
     let profile = tempfile::tempdir().unwrap();
     let browser = sign_in(&app, &driver, &profile, "ana@example.com").await;
+    AgentDesk { app, browser, handoff, ticket, _driver: driver, _profile: profile }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_claims_inserts_knowledge_and_resolves_as_reusable() {
+    let AgentDesk { app, browser, handoff, ticket, _driver, _profile } = agent_desk("b-1").await;
 
     // The queue shows the handoff with its readable reason and an SLA countdown.
     let row = browser.text("#queue-body").await;
@@ -120,13 +137,7 @@ async fn drafts_held(browser: &Browser) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_typed_as_the_session_ends_is_back_after_signing_in() {
-    let app = TestApp::spawn().await;
-    person(&app, "ana@example.com", Role::Agent).await;
-    let (handoff, ticket) =
-        handed_off(&app, "b-5", "My mum passed away and I need to cancel her Lumo Plus subscription.").await;
-    let driver = Driver::start().await;
-    let profile = tempfile::tempdir().unwrap();
-    let browser = sign_in(&app, &driver, &profile, "ana@example.com").await;
+    let AgentDesk { app, browser, handoff, ticket, _driver, _profile } = agent_desk("b-5").await;
     browser.goto(&format!("{}/console/handoffs/{handoff}", app.url)).await;
     browser.click("#claim").await;
     browser.text_containing("#owner", "@").await;

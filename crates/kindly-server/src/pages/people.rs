@@ -113,23 +113,25 @@ async fn people(
     Ok(render("people.html", &who, shown)?.into_response())
 }
 
-/// After a change: back to the list, saying what was done.
-fn finished(done: &str, email: &str) -> Response {
-    let email = crate::auth::encode_component(email);
-    Redirect::to(&format!("/admin/people?done={done}&email={email}")).into_response()
-}
-
-/// A change the admin can fix (a short password, an email taken, the last admin…) shows the list
-/// again with why, and the add form as typed; anything else is an error page.
-async fn refused(
+/// Shows the outcome of a change: back to the list saying what was done (a redirect, so a reload
+/// does not repeat it), or, for a change the admin can fix (a short password, an email taken, the
+/// last admin…), the list again with why and the add form as typed. Anything else is an error
+/// page.
+async fn outcome(
     s: &AppState,
     who: &Principal,
-    e: ApiError,
+    done: &str,
+    changed: Result<String, ApiError>,
     typed: Option<&AddForm>,
 ) -> Result<Response, PageError> {
-    if !e.status.is_client_error() {
-        return Err(e.into());
-    }
+    let e = match changed {
+        Ok(email) => {
+            let email = crate::auth::encode_component(&email);
+            return Ok(Redirect::to(&format!("/admin/people?done={done}&email={email}")).into_response());
+        }
+        Err(e) if e.status.is_client_error() => e,
+        Err(e) => return Err(e.into()),
+    };
     let status = e.status;
     let shown = PeoplePage {
         error: Some(e.message),
@@ -183,12 +185,10 @@ async fn add(
     who.require(Permission::ManagePeople)?;
     let added = async {
         let role = role(&form.role)?;
-        accounts::add_user(&s.store, form.email.trim(), role, &form.password).await.map_err(from_accounts)
+        let user = accounts::add_user(&s.store, form.email.trim(), role, &form.password).await;
+        Ok(user.map_err(from_accounts)?.email)
     };
-    match added.await {
-        Ok(user) => Ok(finished("added", &user.email)),
-        Err(e) => refused(&s, &who, e, Some(&form)).await,
-    }
+    outcome(&s, &who, "added", added.await, Some(&form)).await
 }
 
 #[derive(Deserialize)]
@@ -205,12 +205,9 @@ async fn set_role(
     let changed = async {
         let role = role(&form.role)?;
         not_yourself(&who, &form.email, "change the role of")?;
-        Ok::<_, ApiError>(s.store.set_user_role(form.email.trim(), role).await?)
+        Ok(s.store.set_user_role(form.email.trim(), role).await?.email)
     };
-    match changed.await {
-        Ok(user) => Ok(finished("role", &user.email)),
-        Err(e) => refused(&s, &who, e, None).await,
-    }
+    outcome(&s, &who, "role", changed.await, None).await
 }
 
 #[derive(Deserialize)]
@@ -219,16 +216,15 @@ struct PasswordForm {
     password: String,
 }
 
+/// For their own account too: every session ends, this one as well, so the list's redirect leads
+/// to the sign-in page.
 async fn set_password(
     State(s): State<Arc<AppState>>,
     CsrfForm(who, form): CsrfForm<PasswordForm>,
 ) -> Result<Response, PageError> {
     who.require(Permission::ManagePeople)?;
-    match accounts::reset_password(&s.store, &form.email, &form.password).await.map_err(from_accounts) {
-        // Their own: every session ended, this one too; the redirect leads to the sign-in page.
-        Ok(user) => Ok(finished("password", &user.email)),
-        Err(e) => refused(&s, &who, e, None).await,
-    }
+    let changed = accounts::reset_password(&s.store, &form.email, &form.password).await;
+    outcome(&s, &who, "password", changed.map(|u| u.email).map_err(from_accounts), None).await
 }
 
 #[derive(Deserialize)]
@@ -241,14 +237,13 @@ async fn disable(
     CsrfForm(who, form): CsrfForm<EmailForm>,
 ) -> Result<Response, PageError> {
     who.require(Permission::ManagePeople)?;
+    let email = form.email.trim();
     let disabled = async {
-        not_yourself(&who, &form.email, "disable")?;
-        Ok::<_, ApiError>(s.store.disable_user(form.email.trim(), Utc::now()).await?)
+        not_yourself(&who, email, "disable")?;
+        s.store.disable_user(email, Utc::now()).await?;
+        Ok(email.to_owned())
     };
-    match disabled.await {
-        Ok(_) => Ok(finished("disabled", form.email.trim())),
-        Err(e) => refused(&s, &who, e, None).await,
-    }
+    outcome(&s, &who, "disabled", disabled.await, None).await
 }
 
 async fn enable(
@@ -256,10 +251,9 @@ async fn enable(
     CsrfForm(who, form): CsrfForm<EmailForm>,
 ) -> Result<Response, PageError> {
     who.require(Permission::ManagePeople)?;
-    match s.store.enable_user(form.email.trim()).await {
-        Ok(_) => Ok(finished("enabled", form.email.trim())),
-        Err(e) => refused(&s, &who, e.into(), None).await,
-    }
+    let email = form.email.trim();
+    let enabled = s.store.enable_user(email).await.map(|_| email.to_owned()).map_err(ApiError::from);
+    outcome(&s, &who, "enabled", enabled, None).await
 }
 
 #[cfg(test)]

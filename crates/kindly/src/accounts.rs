@@ -225,7 +225,7 @@ async fn revoke_token(store: &SqliteStore, id: &str) -> anyhow::Result<()> {
 pub async fn first_admin(store: &SqliteStore, settings: &Settings) -> anyhow::Result<()> {
     if let Some(admin) = accounts::first_admin(store).await? {
         eprintln!(
-            "\nFirst start: created the admin {email}\n  sign in at http://{bind}/sign-in with password {password}\n  API token (export KINDLY_TOKEN={token})\nThese are shown once; add people with `kindly users add`.\n",
+            "\nFirst start: created the admin {email}\n  sign in at http://{bind}/sign-in with password {password}\n  API token (export KINDLY_TOKEN={token})\nThese are shown once. Add people on http://{bind}/admin/people or with `kindly users add`.\n",
             email = admin.email,
             bind = settings.server.bind,
             password = admin.password,

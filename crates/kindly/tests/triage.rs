@@ -5,7 +5,7 @@ mod common;
 
 use common::{TestApp, reason_codes};
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_routine_question_is_answered_citing_the_right_article() {
@@ -200,6 +200,28 @@ async fn intake_is_idempotent_and_the_queue_guards_claims() {
     let (s, e) = app.post(&format!("/v1/handoffs/{handoff}/claim"), json!({ "agent": "ben" })).await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert_eq!(e["error"]["code"], "conflict");
+    // Only the owner releases it; back in the queue, someone else may claim it, and give it back.
+    let (s, e) = app.post(&format!("/v1/handoffs/{handoff}/release"), json!({ "agent": "ben" })).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(e["error"]["message"], format!("handoff {handoff} is not claimed by ben"));
+    let (s, h) = app.post(&format!("/v1/handoffs/{handoff}/release"), json!({ "agent": "ana" })).await;
+    assert_eq!(s, StatusCode::OK, "{h}");
+    assert_eq!((&h["status"], &h["agent"]), (&json!("open"), &Value::Null), "{h}");
+    assert_eq!(h["sla_due_at"], t["handoffs"][0]["sla_due_at"], "the SLA does not restart");
+    let unknown = "/v1/handoffs/00000000-0000-0000-0000-000000000000/release";
+    assert_eq!(app.post(unknown, json!({ "agent": "ana" })).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.post(&format!("/v1/handoffs/{handoff}/claim"), json!({ "agent": "ben" })).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.post(&format!("/v1/handoffs/{handoff}/release"), json!({ "agent": "ben" })).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.post(&format!("/v1/handoffs/{handoff}/claim"), json!({ "agent": "ana" })).await.0,
+        StatusCode::OK
+    );
     let body = json!({ "agent": "ben", "reply": "Hi, I'm Ben.", "reusable": false });
     assert_eq!(app.post(&format!("/v1/handoffs/{handoff}/resolve"), body).await.0, StatusCode::CONFLICT);
     let body = json!({ "agent": "ana", "reply": "Hi, I'm Ana and I'll help.", "reusable": false });

@@ -1,4 +1,4 @@
-//! `/v1/handoffs`: the human queue — list, show, claim, resolve.
+//! `/v1/handoffs`: the human queue — list, show, claim, release, resolve.
 
 use std::sync::Arc;
 
@@ -17,6 +17,7 @@ pub(super) fn router() -> Router<Arc<AppState>> {
         .route("/v1/handoffs", get(list))
         .route("/v1/handoffs/{id}", get(show))
         .route("/v1/handoffs/{id}/claim", post(claim))
+        .route("/v1/handoffs/{id}/release", post(release))
         .route("/v1/handoffs/{id}/resolve", post(resolve))
 }
 
@@ -78,6 +79,21 @@ async fn claim(
 ) -> Result<Json<Handoff>, ApiError> {
     let agent = who.acting_as(&ticket::required_id("agent", &req.agent)?)?;
     Ok(Json(s.store.claim(id, &agent, Utc::now()).await?))
+}
+
+/// Gives a claimed handoff back to the queue (open, unassigned, same SLA). Only its owner can,
+/// or an admin naming the owner.
+async fn release(
+    axum::extract::State(s): State,
+    who: Principal,
+    Path(id): Path<HandoffId>,
+    Json(req): Json<ClaimIn>,
+) -> Result<Json<Handoff>, ApiError> {
+    let agent = who.acting_as(&ticket::required_id("agent", &req.agent)?)?;
+    let not_found = || ApiError::not_found(format!("handoff {id}"));
+    s.store.handoff(id).await?.ok_or_else(not_found)?;
+    s.store.release(id, &agent).await?;
+    Ok(Json(s.store.handoff(id).await?.ok_or_else(not_found)?))
 }
 
 #[derive(Debug, Deserialize)]

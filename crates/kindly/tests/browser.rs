@@ -364,6 +364,11 @@ async fn an_admin_manages_people_from_the_people_page() {
         plain.get(format!("{}/console", app.url)).header(reqwest::header::COOKIE, &ana).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "her old session ended");
     browser.screenshot(&screenshots().join("people.png")).await;
+    // Deliveries, with no helpdesk connected: the page says how to connect one.
+    browser.click("nav a[href='/deliveries']").await;
+    assert!(browser.text("#connections").await.contains("No helpdesk connection is configured"));
+    assert_eq!(browser.text("#no-deliveries").await, "Nothing here.");
+    browser.screenshot(&screenshots().join("deliveries.png")).await;
     browser.close().await;
 
     // Posted by hand: her own account and a short password are refused in words; others get 403.

@@ -1,6 +1,7 @@
 //! The outbox against an imitation helpdesk that fails: 500s, answers slower than Kindly waits,
-//! refused connections; dead letters listed, counted and retried by hand; a SIGKILL of the real
-//! binary with actions pending; and a burst of 500 signed deliveries with repeats.
+//! refused connections; dead letters listed, counted and retried by hand (through the API and on
+//! the deliveries page); a SIGKILL of the real binary with actions pending; and a burst of 500
+//! signed deliveries with repeats.
 
 mod common;
 #[path = "common/helpdesk.rs"]
@@ -144,6 +145,87 @@ async fn dead_letters_are_listed_counted_and_retried_by_hand() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, v) = app.get("/v1/outbox?state=lost").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_letters_show_on_the_deliveries_page_and_are_sent_again_from_it() {
+    let helpdesk = MockHelpdesk::start().await;
+    helpdesk.fail_next(usize::MAX);
+    let app = app_for(&helpdesk.url, |s| s.integrations.outbox.max_attempts = 2).await;
+    let (status, v) = send(&app.client, &app.url, generic_ticket("p-1", "T-9", ROUTINE)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    let dead = wait_outbox(&app.client, &app.url, "dead", |a| a.len() == 1).await;
+    let id = dead[0]["id"].as_i64().unwrap();
+
+    // An agent signed in to the pages sees the dead letter, why it died, and a button.
+    let password = "a long enough password";
+    kindly_server::auth::accounts::add_user(
+        &app.kindly.store,
+        "ana@example.com",
+        kindly_core::Role::Agent,
+        password,
+    )
+    .await
+    .unwrap();
+    let signed_in = common::post_sign_in(&app.url, "ana@example.com", password).await;
+    let cookie = signed_in.headers()[reqwest::header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = |path: &str| {
+        let request = browser.get(format!("{}{path}", app.url)).header(reqwest::header::COOKIE, &cookie);
+        async move {
+            let r = request.send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (status, html) = page("/deliveries?state=dead").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("desk (generic)"), "the connection is named: {html}");
+    assert!(html.contains("dead: 1"), "{html}");
+    assert!(html.contains("T-9") && html.contains("500"), "the helpdesk ticket and its last error: {html}");
+    assert!(html.contains(&format!("action=\"/deliveries/{id}/retry\"")), "{html}");
+    let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+
+    // Sent again once the helpdesk is back: it arrives, and the page says so.
+    helpdesk.fail_next(0);
+    let r = browser
+        .post(format!("{}/deliveries/{id}/retry", app.url))
+        .header(reqwest::header::COOKIE, &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(r.headers()[reqwest::header::LOCATION].to_str().unwrap()).await;
+    assert!(html.contains(&format!("Action {id} will be sent again")), "{html}");
+    wait_outbox(&app.client, &app.url, "delivered", |a| a.len() == 1).await;
+    let (_, html) = page("/deliveries").await;
+    assert!(html.contains("dead: 0") && html.contains("arrived"), "{html}");
+    // Without its CSRF token, or for an action already delivered, nothing is sent.
+    let r = browser
+        .post(format!("{}/deliveries/{id}/retry", app.url))
+        .header(reqwest::header::COOKIE, &cookie)
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = browser
+        .post(format!("{}/deliveries/{id}/retry", app.url))
+        .header(reqwest::header::COOKIE, &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains(&format!("outbox action {id} was already delivered")));
+    assert_eq!(page("/deliveries?state=lost").await.0, StatusCode::BAD_REQUEST);
     app.stop().await;
 }
 

@@ -15,7 +15,7 @@ use kindly_core::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{CsrfForm, PageError, reason_label, render};
+use super::{CsrfForm, NoFields, PageError, reason_label, render};
 use crate::auth::Principal;
 use crate::error::{ApiError, Path};
 use crate::routes::AppState;
@@ -317,9 +317,6 @@ fn evidence_numbers(d: &Decision) -> Vec<String> {
     }
     lines
 }
-
-#[derive(Deserialize)]
-struct NoFields {}
 
 async fn claim(
     State(s): State<Arc<AppState>>,

@@ -1,5 +1,6 @@
 //! The web pages people work in, rendered on the server: the agent console (`/console`), the
-//! knowledge studio (`/studio`) and, for admins, the people who sign in (`/admin/people`).
+//! knowledge studio (`/studio`), the deliveries to helpdesks (`/deliveries`) and, for admins, the
+//! people who sign in (`/admin/people`).
 //! Templates are minijinja files compiled into the binary (HTML is escaped automatically); one
 //! small plain-JavaScript file adds one-click inserts, SLA countdowns, queue polling and drafts
 //! kept in the browser. No CDN, no build step.
@@ -11,6 +12,7 @@ mod assets;
 mod charts;
 mod console;
 mod dashboard;
+mod deliveries;
 mod gaps;
 mod people;
 mod sign_in;
@@ -42,6 +44,7 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .merge(dashboard::router())
         .merge(gaps::router())
         .merge(people::router())
+        .merge(deliveries::router())
 }
 
 fn templates() -> &'static Environment<'static> {
@@ -60,6 +63,7 @@ fn templates() -> &'static Environment<'static> {
             ("message.html", include_str!("../../templates/message.html")),
             ("gaps.html", include_str!("../../templates/gaps.html")),
             ("people.html", include_str!("../../templates/people.html")),
+            ("deliveries.html", include_str!("../../templates/deliveries.html")),
         ] {
             env.add_template(name, source).expect("the page templates compile");
         }
@@ -181,6 +185,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
     }
 }
 
+/// A form whose only field is the CSRF token (claim, release, retry…).
+#[derive(serde::Deserialize)]
+pub(crate) struct NoFields {}
+
 /// A short readable label for a reason code: `anger_or_frustration` → "Anger or frustration".
 pub(crate) fn reason_label(code: &str) -> String {
     let spaced = code.replace('_', " ");
@@ -195,7 +203,7 @@ mod tests {
     #[test]
     fn every_template_compiles() {
         assert!(templates().get_template("base.html").is_ok());
-        assert_eq!(templates().templates().count(), 11);
+        assert_eq!(templates().templates().count(), 12);
     }
 
     #[test]

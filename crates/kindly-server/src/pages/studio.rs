@@ -16,7 +16,7 @@ use kindly_store::Verdict;
 use serde::{Deserialize, Serialize};
 use similar::{ChangeTag, TextDiff};
 
-use super::{CsrfForm, PageError, render};
+use super::{CsrfForm, NoFields, PageError, render};
 use crate::auth::Principal;
 use crate::error::{ApiError, Path};
 use crate::routes::AppState;
@@ -314,9 +314,6 @@ async fn refused(
     };
     Ok((e.status, render("article.html", who, page)?).into_response())
 }
-
-#[derive(Deserialize)]
-struct NoFields {}
 
 /// Retiring keeps the article and its history but takes it out of the index.
 async fn retire(

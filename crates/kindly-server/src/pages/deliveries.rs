@@ -1,0 +1,132 @@
+//! Deliveries (`/deliveries`): what Kindly owes the helpdesks (replies, notes, updates,
+//! acknowledgements), whether each arrived, and the dead letters: actions every attempt failed
+//! for, with the helpdesk's last answer and a button to send them again. The same outbox as
+//! `GET /v1/outbox` and `POST /v1/outbox/{id}/retry`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, Redirect};
+use axum::routing::{get, post};
+use chrono::Utc;
+use kindly_core::Permission;
+use kindly_core::integration::{ActionState, IntegrationStore};
+use serde::{Deserialize, Serialize};
+
+use super::{CsrfForm, NoFields, PageError, render};
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::routes::AppState;
+
+/// How many actions one page lists, newest first.
+const SHOWN: u32 = 200;
+
+pub(super) fn router() -> Router<Arc<AppState>> {
+    Router::new().route("/deliveries", get(deliveries)).route("/deliveries/{id}/retry", post(retry))
+}
+
+#[derive(Serialize)]
+struct Row {
+    id: i64,
+    created: String,
+    connection: String,
+    kind: &'static str,
+    remote_id: String,
+    state: &'static str,
+    attempts: u32,
+    /// When it arrived, or when the next attempt is due.
+    when: String,
+    last_error: String,
+}
+
+#[derive(Serialize)]
+struct DeliveriesPage {
+    /// Each configured helpdesk connection and its provider.
+    connections: Vec<(String, &'static str)>,
+    /// pending, delivered, dead: how many of each in all.
+    counts: Vec<(&'static str, u64)>,
+    /// The state shown (`None`: every state).
+    state: Option<&'static str>,
+    rows: Vec<Row>,
+    retried: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Filter {
+    state: Option<String>,
+    retried: Option<i64>,
+}
+
+async fn deliveries(
+    State(s): State<Arc<AppState>>,
+    who: Principal,
+    Query(q): Query<Filter>,
+) -> Result<Html<String>, PageError> {
+    who.require(Permission::Read)?;
+    let state = match q.state.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(raw) => Some(ActionState::parse(raw).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                "state is one of pending, delivered, dead",
+            )
+        })?),
+    };
+    let mut connections: Vec<(String, &'static str)> = s
+        .settings
+        .integrations
+        .connections
+        .iter()
+        .map(|(name, c)| (name.clone(), c.provider.as_str()))
+        .collect();
+    connections.sort();
+    let stored = s.store.outbox_counts().await?;
+    let counts = [ActionState::Pending, ActionState::Delivered, ActionState::Dead]
+        .map(|st| (st.as_str(), stored.iter().find(|(s, _)| *s == st).map_or(0, |(_, n)| *n)))
+        .to_vec();
+    let time = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%d %H:%M").to_string();
+    let rows = s
+        .store
+        .actions(state, SHOWN)
+        .await?
+        .into_iter()
+        .map(|a| Row {
+            id: a.id,
+            created: time(a.created_at),
+            connection: a.connection,
+            kind: a.kind.as_str(),
+            remote_id: a.remote_id,
+            state: a.state.as_str(),
+            attempts: a.attempts,
+            when: match (a.state, a.delivered_at) {
+                (ActionState::Delivered, Some(at)) => format!("arrived {}", time(at)),
+                (ActionState::Pending, _) => format!("next attempt {}", time(a.next_attempt_at)),
+                _ => String::new(),
+            },
+            last_error: a.last_error.unwrap_or_default(),
+        })
+        .collect();
+    let page = DeliveriesPage {
+        connections,
+        counts,
+        state: state.map(ActionState::as_str),
+        rows,
+        retried: q.retried,
+    };
+    render("deliveries.html", &who, page)
+}
+
+/// Sends a dead letter again, with a fresh set of attempts (under the same idempotency key).
+async fn retry(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    CsrfForm(who, NoFields {}): CsrfForm<NoFields>,
+) -> Result<Redirect, PageError> {
+    who.require(Permission::Read)?;
+    s.store.retry_action(id, Utc::now()).await?;
+    tracing::info!(action = id, by = %who.name, "outbox action retried by hand");
+    Ok(Redirect::to(&format!("/deliveries?state=pending&retried={id}")))
+}

@@ -101,25 +101,29 @@ function forgetDrafts() {
 }
 
 // The form last sent from this tab: accepted unless the next page is the sign-in page, shows an
-// error, or is the same form again (the person came back to it).
+// error, or is the same form again (the person came back to it; a form the server marks
+// data-draft-accepted, such as an article just saved, settles in restoreDraft). Returns its key.
 function settlePending(keysHere) {
   const pending = sessionStorage.getItem(PENDING);
-  if (!pending) return;
+  if (!pending) return null;
   const signIn = document.querySelector('form[action^="/sign-in"]');
-  if (signIn) return;
+  if (signIn) return null;
   sessionStorage.removeItem(PENDING);
   if (!document.querySelector(".error") && !keysHere.includes(pending)) {
     localStorage.removeItem(DRAFT_PREFIX + pending);
   }
+  return pending;
 }
 
-function restoreDraft(form) {
+function restoreDraft(form, justSent) {
   const key = form.dataset.draft;
   const original = valuesOf(form);
   const draft = readDraft(key);
   // A refused form comes back holding what was sent: keep the draft until it is accepted.
   const refused = Boolean(document.querySelector(".error"));
-  if (refused) {
+  if (justSent === key && form.hasAttribute("data-draft-accepted")) {
+    localStorage.removeItem(DRAFT_PREFIX + key);
+  } else if (refused) {
     // nothing to restore
   } else if (draft && same(draft.values, original)) {
     localStorage.removeItem(DRAFT_PREFIX + key);
@@ -162,13 +166,14 @@ function restoreDraft(form) {
 
 function setUpDrafts() {
   let forms;
+  let justSent;
   try {
     forms = Array.from(document.querySelectorAll("form[data-draft]"));
-    settlePending(forms.map((f) => f.dataset.draft));
+    justSent = settlePending(forms.map((f) => f.dataset.draft));
   } catch (_) {
     return; // storage switched off: forms work as plain forms
   }
-  forms.forEach(restoreDraft);
+  forms.forEach((form) => restoreDraft(form, justSent));
   const signOut = document.querySelector('form[action="/sign-out"]');
   if (signOut) signOut.addEventListener("submit", forgetDrafts);
 }

@@ -263,8 +263,16 @@ async fn a_knowledge_manager_approves_a_proposal_that_then_answers_a_paraphrase(
         browser.script("return document.querySelector('table:last-of-type a').getAttribute('href');").await;
     browser.goto(&format!("{}{}", app.url, first.as_str().unwrap())).await;
     let body = browser.value("#body").await;
-    browser.type_into("#body", &format!("{body}\n\nUpdated by the studio test.")).await;
+    browser.type_into("#body", &format!("{body}\n\nUpdated by the studio test.  ")).await;
+    // Typed the way people type (no space after a comma); the page shows it back tidied.
+    let intents = browser.value("#intents").await;
+    browser.type_into("#intents", &intents.replace(", ", ",")).await;
     browser.click("#save").await;
+    // Saved: the page says so, and the browser keeps no draft (nor offers one back) although
+    // what it shows back differs from what was typed.
+    assert!(browser.text("#saved").await.starts_with("Saved as version"));
+    assert!(!browser.exists("#draft-restored").await);
+    assert_eq!(drafts_held(&browser).await, json!([]));
     browser.click("#versions a").await;
     assert!(browser.text("#diff").await.contains("+ Updated by the studio test."));
     browser.screenshot(&screenshots().join("article-editor.png")).await;
@@ -281,7 +289,8 @@ async fn a_knowledge_manager_approves_a_proposal_that_then_answers_a_paraphrase(
     browser.type_into("#id", "kb-900").await;
     browser.click("#save").await;
     browser.find("#versions").await;
-    assert!(browser.current_url().await.ends_with("/studio/articles/kb-900"));
+    assert!(browser.current_url().await.ends_with("/studio/articles/kb-900?saved=true"));
+    assert_eq!(drafts_held(&browser).await, json!([]), "the new article's draft is settled too");
 
     // Knowledge gaps: the speaker question found no knowledge; one click drafts an article.
     browser.goto(&format!("{}/studio/gaps", app.url)).await;

@@ -125,12 +125,18 @@ struct EditorPage {
     diff: Option<(i64, i64, Vec<DiffLine>)>,
     /// Why the last save was refused; the form then shows what was typed.
     error: Option<String>,
+    /// Shown right after a save went through (the browser then forgets its draft).
+    saved: bool,
 }
 
 #[derive(Deserialize, Default)]
-struct DiffQuery {
+struct EditorQuery {
+    /// A diff between two versions.
     from: Option<i64>,
     to: Option<i64>,
+    /// Set by the redirect after a save.
+    #[serde(default)]
+    saved: bool,
 }
 
 async fn new_article(who: Principal) -> Result<Html<String>, PageError> {
@@ -146,6 +152,7 @@ async fn new_article(who: Principal) -> Result<Html<String>, PageError> {
         versions: Vec::new(),
         diff: None,
         error: None,
+        saved: false,
     };
     render("article.html", &who, page)
 }
@@ -154,7 +161,7 @@ async fn editor(
     State(s): State<Arc<AppState>>,
     who: Principal,
     Path(id): Path<String>,
-    Query(d): Query<DiffQuery>,
+    Query(d): Query<EditorQuery>,
 ) -> Result<Html<String>, PageError> {
     who.require(Permission::EditKnowledge)?;
     let a = s.store.article(&id).await?.ok_or_else(|| ApiError::not_found(format!("article {id}")))?;
@@ -189,6 +196,7 @@ async fn editor(
         versions: version_rows(&versions),
         diff,
         error: None,
+        saved: d.saved,
     };
     render("article.html", &who, page)
 }
@@ -261,7 +269,7 @@ async fn create(
         Ok(article.id)
     };
     match created.await {
-        Ok(id) => Ok(Redirect::to(&format!("/studio/articles/{id}")).into_response()),
+        Ok(id) => Ok(Redirect::to(&format!("/studio/articles/{id}?saved=true")).into_response()),
         Err(e) => refused(&s, &who, None, typed, e).await,
     }
 }
@@ -279,7 +287,7 @@ async fn save(
         store_article(&s, &article).await
     };
     match saved.await {
-        Ok(()) => Ok(Redirect::to(&format!("/studio/articles/{id}")).into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("/studio/articles/{id}?saved=true")).into_response()),
         Err(e) => refused(&s, &who, Some(&id), typed, e).await,
     }
 }
@@ -311,6 +319,7 @@ async fn refused(
         versions: version_rows(&versions),
         diff: None,
         error: Some(e.message),
+        saved: false,
     };
     Ok((e.status, render("article.html", who, page)?).into_response())
 }

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{Html, Redirect};
 use axum::routing::{get, post};
 use chrono::Utc;
@@ -17,7 +16,6 @@ use serde::{Deserialize, Serialize};
 
 use super::{CsrfForm, NoFields, PageError, render};
 use crate::auth::Principal;
-use crate::error::ApiError;
 use crate::routes::AppState;
 
 /// How many actions one page lists, newest first.
@@ -65,16 +63,7 @@ async fn deliveries(
     Query(q): Query<Filter>,
 ) -> Result<Html<String>, PageError> {
     who.require(Permission::Read)?;
-    let state = match q.state.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(raw) => Some(ActionState::parse(raw).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_query",
-                "state is one of pending, delivered, dead",
-            )
-        })?),
-    };
+    let state = crate::routes::outbox::state_filter(q.state.as_deref())?;
     let mut connections: Vec<(String, &'static str)> = s
         .settings
         .integrations

@@ -3,7 +3,7 @@
 mod handoffs;
 mod health;
 mod kb;
-mod outbox;
+pub(crate) mod outbox;
 mod tickets;
 mod trust;
 mod webhooks;

@@ -32,17 +32,22 @@ struct Actions {
     actions: Vec<OutboxAction>,
 }
 
-async fn list(axum::extract::State(s): State, Query(q): Query<ListQuery>) -> Result<Json<Actions>, ApiError> {
-    let state = match q.state.as_deref() {
-        None => None,
-        Some(raw) => Some(ActionState::parse(raw).ok_or_else(|| {
+/// The `state` filter of the API and of the deliveries page; empty means every state.
+pub(crate) fn state_filter(raw: Option<&str>) -> Result<Option<ActionState>, ApiError> {
+    match raw.filter(|r| !r.is_empty()) {
+        None => Ok(None),
+        Some(raw) => ActionState::parse(raw).map(Some).ok_or_else(|| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_query",
                 "state is one of pending, delivered, dead",
             )
-        })?),
-    };
+        }),
+    }
+}
+
+async fn list(axum::extract::State(s): State, Query(q): Query<ListQuery>) -> Result<Json<Actions>, ApiError> {
+    let state = state_filter(q.state.as_deref())?;
     let actions = s.store.actions(state, q.limit.unwrap_or(100)).await?;
     Ok(Json(Actions { actions }))
 }

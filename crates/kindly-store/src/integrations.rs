@@ -284,3 +284,15 @@ impl IntegrationStore for SqliteStore {
             .collect()
     }
 }
+
+impl SqliteStore {
+    /// How many outbox actions are dead (every attempt failed), from the outbox's state index:
+    /// cheap enough for the queue page, which shows it to everyone.
+    pub async fn dead_action_count(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE state = 'dead'")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(n as u64)
+    }
+}

@@ -184,6 +184,10 @@ async fn dead_letters_show_on_the_deliveries_page_and_are_sent_again_from_it() {
             (r.status(), r.text().await.unwrap())
         }
     };
+    // The queue tells everyone that something did not reach the helpdesk, and where to look.
+    let (_, queue) = page("/console").await;
+    assert!(queue.contains("id=\"undelivered\">1 action(s) could not be delivered"), "{queue}");
+    assert!(queue.contains("href=\"/deliveries?state=dead\""), "{queue}");
     let (status, html) = page("/deliveries?state=dead").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("desk (generic)"), "the connection is named: {html}");
@@ -207,6 +211,7 @@ async fn dead_letters_show_on_the_deliveries_page_and_are_sent_again_from_it() {
     wait_outbox(&app.client, &app.url, "delivered", |a| a.len() == 1).await;
     let (_, html) = page("/deliveries").await;
     assert!(html.contains("dead: 0") && html.contains("arrived"), "{html}");
+    assert!(!page("/console").await.1.contains("undelivered"), "nothing dead, no warning");
     // Without its CSRF token, or for an action already delivered, nothing is sent.
     let r = browser
         .post(format!("{}/deliveries/{id}/retry", app.url))

@@ -57,6 +57,8 @@ struct QueuePage {
     rows: Vec<QueueRow>,
     /// How many handoffs match the view; more than `rows` when the page is full.
     total: u64,
+    /// Actions owed to helpdesks that failed every attempt (a reply a customer never got).
+    undelivered: u64,
 }
 
 /// The most handoffs one queue page shows (the caption says how many more match).
@@ -121,7 +123,9 @@ async fn queue(
         });
     }
     let reasons = REASON_CODES.iter().map(|c| ((*c).to_owned(), reason_label(c))).collect();
-    render("queue.html", &who, QueuePage { view, reason: reason.unwrap_or_default(), reasons, rows, total })
+    let undelivered = s.store.dead_action_count().await?;
+    let page = QueuePage { view, reason: reason.unwrap_or_default(), reasons, rows, total, undelivered };
+    render("queue.html", &who, page)
 }
 
 /// The decision that opened this handoff: the latest one at or before its creation.

@@ -100,14 +100,13 @@ function forgetDrafts() {
   }
 }
 
-// The form last sent from this tab: accepted unless the next page is the sign-in page, shows an
-// error, or is the same form again (the person came back to it; a form the server marks
-// data-draft-accepted, such as an article just saved, settles in restoreDraft). Returns its key.
+// The form last sent from this tab: accepted unless the next page shows an error or is the same
+// form again (the person came back to it; a form the server marks data-draft-accepted, such as
+// an article just saved, settles in restoreDraft). Returns its key. The sign-in page loads no
+// script, so a form sent as the session ended is still pending on the page after signing in.
 function settlePending(keysHere) {
   const pending = sessionStorage.getItem(PENDING);
   if (!pending) return null;
-  const signIn = document.querySelector('form[action^="/sign-in"]');
-  if (signIn) return null;
   sessionStorage.removeItem(PENDING);
   if (!document.querySelector(".error") && !keysHere.includes(pending)) {
     localStorage.removeItem(DRAFT_PREFIX + pending);

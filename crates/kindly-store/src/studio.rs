@@ -3,7 +3,7 @@
 //! automation dashboard's counts.
 
 use chrono::{DateTime, Utc};
-use kindly_core::{HandoffId, Resolution, StoreError};
+use kindly_core::{Handoff, HandoffId, QueueStore, Resolution, StoreError};
 use serde::Serialize;
 
 use crate::rows::{self, get};
@@ -116,8 +116,9 @@ impl SqliteStore {
             .collect()
     }
 
-    /// Gives a claimed handoff back to the queue; only its owner can.
-    pub async fn release(&self, id: HandoffId, agent: &str) -> Result<(), StoreError> {
+    /// Gives a claimed handoff back to the queue (open, unassigned, the SLA unchanged) and returns
+    /// it; only its owner can. An unknown handoff is [`StoreError::NotFound`].
+    pub async fn release(&self, id: HandoffId, agent: &str) -> Result<Handoff, StoreError> {
         let touched = sqlx::query(
             "UPDATE handoffs SET status = 'open', agent = NULL, claimed_at = NULL \
              WHERE id = ? AND status = 'claimed' AND agent = ?",
@@ -128,10 +129,12 @@ impl SqliteStore {
         .await
         .map_err(backend)?
         .rows_affected();
+        let not_found = || StoreError::NotFound(format!("handoff {id}"));
+        let handoff = self.handoff(id).await?.ok_or_else(not_found)?;
         if touched == 0 {
             return Err(StoreError::Conflict(format!("handoff {id} is not claimed by {agent}")));
         }
-        Ok(())
+        Ok(handoff)
     }
 
     /// Every saved version of an article, newest first.

@@ -64,14 +64,14 @@ async fn deliveries(
 ) -> Result<Html<String>, PageError> {
     who.require(Permission::Read)?;
     let state = crate::routes::outbox::state_filter(q.state.as_deref())?;
-    let mut connections: Vec<(String, &'static str)> = s
+    // A BTreeMap: already in name order.
+    let connections: Vec<(String, &'static str)> = s
         .settings
         .integrations
         .connections
         .iter()
         .map(|(name, c)| (name.clone(), c.provider.as_str()))
         .collect();
-    connections.sort();
     let stored = s.store.outbox_counts().await?;
     let counts = [ActionState::Pending, ActionState::Delivered, ActionState::Dead]
         .map(|st| (st.as_str(), stored.iter().find(|(s, _)| *s == st).map_or(0, |(_, n)| *n)))

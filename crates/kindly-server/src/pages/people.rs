@@ -153,12 +153,7 @@ fn from_accounts(e: anyhow::Error) -> ApiError {
 }
 
 fn role(field: &str) -> Result<Role, ApiError> {
-    Role::parse(field).ok_or_else(|| {
-        ApiError::invalid(ValidationError::new(
-            "role",
-            format!("unknown role {field:?}: use agent, knowledge_manager or admin"),
-        ))
-    })
+    field.parse().map_err(|message: String| ApiError::invalid(ValidationError::new("role", message)))
 }
 
 /// An admin does not lock themselves out from this page; another admin (or `kindly users`) can.

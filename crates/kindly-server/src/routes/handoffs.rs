@@ -90,10 +90,7 @@ async fn release(
     Json(req): Json<ClaimIn>,
 ) -> Result<Json<Handoff>, ApiError> {
     let agent = who.acting_as(&ticket::required_id("agent", &req.agent)?)?;
-    let not_found = || ApiError::not_found(format!("handoff {id}"));
-    s.store.handoff(id).await?.ok_or_else(not_found)?;
-    s.store.release(id, &agent).await?;
-    Ok(Json(s.store.handoff(id).await?.ok_or_else(not_found)?))
+    Ok(Json(s.store.release(id, &agent).await?))
 }
 
 #[derive(Debug, Deserialize)]

@@ -41,6 +41,7 @@ pub use queue::{Handoff, HandoffContext, HandoffId, HandoffStatus, NewResolution
 pub use sensitivity::{SensitiveCategory, SensitivitySignal, SetAside};
 pub use shadow::{ShadowCase, ShadowReport};
 pub use ticket::{
-    Author, Customer, Message, NewMessage, NewTicket, Ticket, TicketId, TicketStatus, TicketSummary,
+    Author, Customer, DecisionGist, Message, NewMessage, NewTicket, Ticket, TicketFilter, TicketId,
+    TicketListing, TicketStatus, TicketSummary,
 };
 pub use training::{IntentModelRecord, Label, ValidationScores};

@@ -12,7 +12,10 @@ use crate::error::{EmbedError, IndexError, StoreError};
 use crate::knowledge::{Article, KeywordHit, Point, ScoredPoint, SearchFilter, Source};
 use crate::queue::{Handoff, HandoffId, NewResolution, QueueFilter, Resolution};
 use crate::shadow::ShadowCase;
-use crate::ticket::{Message, NewMessage, NewTicket, Ticket, TicketId, TicketStatus, TicketSummary};
+use crate::ticket::{
+    Message, NewMessage, NewTicket, Ticket, TicketFilter, TicketId, TicketListing, TicketStatus,
+    TicketSummary,
+};
 use crate::training::{IntentModelRecord, Label};
 
 /// Turns texts into L2-normalised sentence vectors.
@@ -100,6 +103,13 @@ pub trait TicketStore: Send + Sync {
     async fn backlog(&self) -> Result<u64, StoreError>;
     async fn messages(&self, id: TicketId) -> Result<Vec<Message>, StoreError>;
     async fn decisions(&self, id: TicketId) -> Result<Vec<Decision>, StoreError>;
+    /// Tickets matching the filter, newest first (by arrival), each with its latest decision.
+    /// A `before` ticket that does not exist matches nothing.
+    async fn tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketListing>, StoreError>;
+    /// How many tickets match the filter (its `before` and limit aside).
+    async fn count_tickets(&self, filter: &TicketFilter) -> Result<u64, StoreError>;
+    /// How many tickets there are in each status.
+    async fn ticket_counts(&self) -> Result<Vec<(TicketStatus, u64)>, StoreError>;
     /// The customer's tickets other than `except`, newest first.
     async fn customer_tickets(
         &self,

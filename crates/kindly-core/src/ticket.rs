@@ -199,6 +199,8 @@ pub struct Ticket {
     pub body: String,
     pub channel: String,
     pub status: TicketStatus,
+    /// The intent triage predicted, or the one a person confirmed or corrected on resolving.
+    pub intent: Option<String>,
     pub created_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -219,6 +221,37 @@ pub struct TicketSummary {
     pub status: TicketStatus,
     pub intent: Option<String>,
     pub created_at: DateTime<Utc>,
+}
+
+/// Which tickets to list, newest first. `None` fields match everything.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TicketFilter {
+    pub status: Option<TicketStatus>,
+    /// The ticket's intent (as triage predicted it, or a person corrected it).
+    pub intent: Option<String>,
+    pub customer_id: Option<String>,
+    /// Only tickets received before this one (the next page of a list).
+    pub before: Option<TicketId>,
+    pub limit: u32,
+}
+
+/// One line of the ticket list: the ticket and the gist of its latest decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketListing {
+    #[serde(flatten)]
+    pub ticket: Ticket,
+    /// The latest decision (`None` while the ticket waits for triage).
+    pub decision: Option<DecisionGist>,
+}
+
+/// A decision in brief: what was decided, by which rule, in one sentence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionGist {
+    /// `answer` or `handoff`.
+    pub outcome: String,
+    pub rule: String,
+    pub summary: String,
+    pub decided_at: DateTime<Utc>,
 }
 
 /// Who wrote a message of the conversation.

@@ -12,6 +12,7 @@ mod points;
 mod queue;
 mod rows;
 mod studio;
+mod ticket_list;
 mod tickets;
 mod training;
 

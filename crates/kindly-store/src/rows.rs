@@ -65,6 +65,7 @@ pub(crate) fn ticket(row: &SqliteRow) -> Result<Ticket, StoreError> {
         body: get(row, "body")?,
         channel: get(row, "channel")?,
         status: parsed(row, "status", TicketStatus::parse)?,
+        intent: get(row, "intent")?,
         created_at: get(row, "created_at")?,
         received_at: get(row, "received_at")?,
         updated_at: get(row, "updated_at")?,

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kindly_core::ports::{Inserted, TriageRecord};
 use kindly_core::{
-    Decision, Handoff, Message, NewMessage, NewTicket, Outcome, StoreError, Ticket, TicketId, TicketStatus,
-    TicketStore, TicketSummary,
+    Decision, Handoff, Message, NewMessage, NewTicket, Outcome, StoreError, Ticket, TicketFilter, TicketId,
+    TicketListing, TicketStatus, TicketStore, TicketSummary,
 };
 use sqlx::{Sqlite, Transaction};
 
@@ -202,6 +202,18 @@ impl TicketStore for SqliteStore {
             .await
             .map_err(backend)?;
         rows.iter().map(|r| rows::json(r, "decision")).collect()
+    }
+
+    async fn tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketListing>, StoreError> {
+        self.list_tickets(filter).await
+    }
+
+    async fn count_tickets(&self, filter: &TicketFilter) -> Result<u64, StoreError> {
+        self.count_listed_tickets(filter).await
+    }
+
+    async fn ticket_counts(&self) -> Result<Vec<(TicketStatus, u64)>, StoreError> {
+        self.tickets_by_status().await
     }
 
     async fn customer_tickets(

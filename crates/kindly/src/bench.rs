@@ -279,6 +279,7 @@ async fn triage_latency(
             body: text.clone(),
             channel: "bench".into(),
             status: TicketStatus::Received,
+            intent: None,
             created_at: now,
             received_at: now,
             updated_at: now,

@@ -211,6 +211,7 @@ async fn triage(settings: Settings, text: &str, customer: &str, explain: bool) -
         body: new.body,
         channel: new.channel,
         status: TicketStatus::Received,
+        intent: None,
         created_at: now,
         received_at: now,
         updated_at: now,

@@ -417,6 +417,7 @@ async fn generic(kindly: &Kindly, dataset: &Dataset, args: &EvalArgs) -> anyhow:
             body: e.text.clone(),
             channel: "eval".into(),
             status: kindly_core::TicketStatus::Received,
+            intent: None,
             created_at: Utc::now(),
             received_at: Utc::now(),
             updated_at: Utc::now(),

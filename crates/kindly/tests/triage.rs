@@ -174,6 +174,97 @@ async fn a_follow_up_on_an_automatic_answer_goes_to_a_person() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_ticket_is_listed_newest_first_with_its_latest_decision() {
+    let app = TestApp::spawn().await;
+    let answered = app.submit("t-list-1", "c-list-a", "How do I reset my password for the Lumo app?").await;
+    app.decided(&answered).await;
+    let person = app.submit("t-list-2", "c-list-b", "I want to speak to a real person about my order.").await;
+    app.decided(&person).await;
+    let again = app.submit("t-list-3", "c-list-c", "How do I reset my password for the Lumo app?").await;
+    app.decided(&again).await;
+
+    let (s, all) = app.get("/v1/tickets").await;
+    assert_eq!(s, StatusCode::OK, "{all}");
+    let ids: Vec<&str> =
+        all["tickets"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [again.as_str(), person.as_str(), answered.as_str()], "newest first");
+    assert_eq!(all["total"], 3);
+    assert!(all["next_before"].is_null(), "a page that is not full has no next page: {all:#}");
+    let first = &all["tickets"][2];
+    let (_, story) = app.get(&format!("/v1/tickets/{answered}")).await;
+    assert_eq!(first["status"], "answered");
+    assert_eq!(first["intent"], "reset_password");
+    assert_eq!(first["decision"]["outcome"], "answer");
+    assert_eq!(
+        first["decision"]["summary"], story["decision"]["summary"],
+        "the gist is the stored decision's"
+    );
+    assert_eq!(first["customer"]["id"], "c-list-a");
+    assert_eq!(all["tickets"][1]["decision"]["outcome"], "handoff");
+
+    // Filters, and their counts.
+    let (_, handed) = app.get("/v1/tickets?status=handed_off").await;
+    assert_eq!(
+        (handed["total"].as_u64(), handed["tickets"][0]["id"].as_str()),
+        (Some(1), Some(person.as_str()))
+    );
+    let (_, of_b) = app.get("/v1/tickets?customer=c-list-b").await;
+    assert_eq!((of_b["total"].as_u64(), of_b["tickets"][0]["id"].as_str()), (Some(1), Some(person.as_str())));
+    let (_, by_intent) = app.get("/v1/tickets?intent=reset_password&status=answered").await;
+    assert_eq!(by_intent["total"], 2, "{by_intent:#}");
+
+    // Pages: `next_before` leads on, and the last page ends the walk.
+    let mut walked = Vec::new();
+    let mut path = "/v1/tickets?limit=2".to_owned();
+    loop {
+        let (s, page) = app.get(&path).await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        assert_eq!(page["total"], 3, "total counts every match, whatever the page");
+        walked
+            .extend(page["tickets"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_owned()));
+        match page["next_before"].as_str() {
+            Some(next) => path = format!("/v1/tickets?limit=2&before={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(walked, ids);
+
+    // A follow-up reopens the answered ticket: the list shows its latest decision.
+    let (s, _) =
+        app.post(&format!("/v1/tickets/{answered}/messages"), json!({ "body": "It did not work." })).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (_, of_a) = app.get("/v1/tickets?customer=c-list-a").await;
+    let reopened = &of_a["tickets"][0];
+    assert_eq!(reopened["status"], "handed_off");
+    assert_eq!(reopened["decision"]["outcome"], "handoff");
+    assert_eq!(reopened["decision"]["rule"], "handoff.customer_follow_up", "{reopened:#}");
+
+    // The pages show the same: the list with its counts, and one ticket's every decision.
+    let page = |path: String| {
+        let client = app.client.clone();
+        let url = format!("{}{path}", app.url);
+        async move {
+            let r = client.get(url).send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (s, list) = page("/tickets".into()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(list.contains("answered: 1") && list.contains("handed off: 2"), "{list}");
+    assert!(list.contains(&format!("/tickets/{again}")), "{list}");
+    let (s, one) = page(format!("/tickets/{answered}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(one.contains("Answered from article kb-011"), "{one}");
+    assert!(one.contains("Handed off") && one.contains("It did not work."), "{one}");
+    assert!(one.contains("tickets?customer=c-list-a\" id=\"customer-tickets\""), "{one}");
+    let (s, _) = page("/tickets?status=lost".into()).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = page("/tickets/01a20762-1a0b-71d7-a1c2-4ef9da74abd9".into()).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "a ticket id that names no ticket");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn intake_is_idempotent_and_the_queue_guards_claims() {
     let app = TestApp::spawn().await;
     let first = app.submit("t-dup", "c-d", "I want to speak to a real person about my order.").await;

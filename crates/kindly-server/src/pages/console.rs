@@ -11,7 +11,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use kindly_core::{
-    Decision, Handoff, HandoffId, HandoffStatus, Permission, QueueFilter, QueueStore, TicketStore,
+    Author, Decision, Handoff, HandoffId, HandoffStatus, Message, Permission, QueueFilter, QueueStore,
+    Ticket, TicketStore,
 };
 use serde::{Deserialize, Serialize};
 
@@ -167,6 +168,7 @@ struct Health {
 #[derive(Serialize)]
 struct HandoffPage {
     id: String,
+    ticket_id: String,
     subject: String,
     status: &'static str,
     priority: &'static str,
@@ -175,12 +177,13 @@ struct HandoffPage {
     mine: bool,
     may_resolve: bool,
     customer: String,
-    messages: Vec<(String, String, String)>,
+    messages: Vec<(&'static str, String, String, String)>,
     summary: String,
     reasons: Vec<(String, String)>,
     numbers: Vec<String>,
     emotion: Option<String>,
-    history: Vec<(String, String, String, String)>,
+    /// The customer's earlier tickets: (day, subject, status, intent, ticket id).
+    history: Vec<(String, String, String, String, String)>,
     health: Health,
     knowledge: Vec<Insertable>,
     similar: Vec<Insertable>,
@@ -203,17 +206,7 @@ async fn handoff_page(
 async fn handoff_view(s: &AppState, who: &Principal, id: HandoffId) -> Result<HandoffPage, PageError> {
     let h = s.store.handoff(id).await?.ok_or_else(|| ApiError::not_found(format!("handoff {id}")))?;
     let ticket = s.store.ticket(h.ticket_id).await?.ok_or_else(|| ApiError::not_found("the ticket"))?;
-    // The ticket's own text opens the conversation; stored messages are what came after.
-    let opening = (
-        ticket.customer.name.clone().unwrap_or_else(|| "customer".into()),
-        ticket.created_at.format("%Y-%m-%d %H:%M").to_string(),
-        kindly_core::ticket::ticket_text(ticket.subject.as_deref(), &ticket.body),
-    );
-    let later = s.store.messages(h.ticket_id).await?.into_iter().map(|m| {
-        let author = m.author_name.clone().unwrap_or_else(|| format!("{:?}", m.author).to_lowercase());
-        (author, m.created_at.format("%Y-%m-%d %H:%M").to_string(), m.body)
-    });
-    let messages: Vec<_> = std::iter::once(opening).chain(later).collect();
+    let messages = conversation(&ticket, s.store.messages(h.ticket_id).await?);
     let decision = handoff_decision(s, &h).await?;
     let numbers = decision.as_ref().map(evidence_numbers).unwrap_or_default();
     let emotion = decision.as_ref().and_then(strongest_emotion);
@@ -252,6 +245,7 @@ async fn handoff_view(s: &AppState, who: &Principal, id: HandoffId) -> Result<Ha
         && h.agent.as_deref().is_none_or(|a| a == who.name || who.role.may(Permission::TakeOverClaims));
     let page = HandoffPage {
         id: h.id.to_string(),
+        ticket_id: h.ticket_id.to_string(),
         subject: h.subject.clone().unwrap_or_else(|| "(no subject)".into()),
         status: h.status.as_str(),
         priority: h.priority.as_str(),
@@ -273,8 +267,9 @@ async fn handoff_view(s: &AppState, who: &Principal, id: HandoffId) -> Result<Ha
                 (
                     t.created_at.format("%Y-%m-%d").to_string(),
                     t.subject.clone().unwrap_or_else(|| "(no subject)".into()),
-                    format!("{:?}", t.status).to_lowercase(),
+                    t.status.as_str().replace('_', " "),
                     t.intent.clone().unwrap_or_default(),
+                    t.id.to_string(),
                 )
             })
             .collect(),
@@ -289,9 +284,28 @@ async fn handoff_view(s: &AppState, who: &Principal, id: HandoffId) -> Result<Ha
     Ok(page)
 }
 
+/// The conversation as (who wrote it: customer | kindly | agent, their name, time, text): the
+/// ticket's own text opens it; stored messages are what came after.
+pub(super) fn conversation(
+    ticket: &Ticket,
+    later: Vec<Message>,
+) -> Vec<(&'static str, String, String, String)> {
+    let opening = (
+        Author::Customer.as_str(),
+        ticket.customer.name.clone().unwrap_or_else(|| "customer".into()),
+        ticket.created_at.format("%Y-%m-%d %H:%M").to_string(),
+        ticket.text(),
+    );
+    let later = later.into_iter().map(|m| {
+        let name = m.author_name.clone().unwrap_or_else(|| m.author.as_str().to_owned());
+        (m.author.as_str(), name, m.created_at.format("%Y-%m-%d %H:%M").to_string(), m.body)
+    });
+    std::iter::once(opening).chain(later).collect()
+}
+
 /// The decision's numbers in plain words: intent confidence against its threshold, the best
 /// knowledge score against the knowledge threshold, and what was measured about the customer.
-fn evidence_numbers(d: &Decision) -> Vec<String> {
+pub(super) fn evidence_numbers(d: &Decision) -> Vec<String> {
     let e = &d.evidence;
     let mut lines = Vec::new();
     if let Some(intent) = &e.intent {

@@ -1,6 +1,6 @@
 //! The web pages people work in, rendered on the server: the agent console (`/console`), the
-//! knowledge studio (`/studio`), the deliveries to helpdesks (`/deliveries`) and, for admins, the
-//! people who sign in (`/admin/people`).
+//! knowledge studio (`/studio`), every ticket with its decisions (`/tickets`), the deliveries to
+//! helpdesks (`/deliveries`) and, for admins, the people who sign in (`/admin/people`).
 //! Templates are minijinja files compiled into the binary (HTML is escaped automatically); one
 //! small plain-JavaScript file adds one-click inserts, SLA countdowns, queue polling and drafts
 //! kept in the browser. No CDN, no build step.
@@ -17,6 +17,7 @@ mod gaps;
 mod people;
 mod sign_in;
 mod studio;
+mod tickets;
 
 use std::sync::{Arc, OnceLock};
 
@@ -45,6 +46,7 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .merge(gaps::router())
         .merge(people::router())
         .merge(deliveries::router())
+        .merge(tickets::router())
 }
 
 fn templates() -> &'static Environment<'static> {
@@ -64,6 +66,8 @@ fn templates() -> &'static Environment<'static> {
             ("gaps.html", include_str!("../../templates/gaps.html")),
             ("people.html", include_str!("../../templates/people.html")),
             ("deliveries.html", include_str!("../../templates/deliveries.html")),
+            ("tickets.html", include_str!("../../templates/tickets.html")),
+            ("ticket.html", include_str!("../../templates/ticket.html")),
         ] {
             env.add_template(name, source).expect("the page templates compile");
         }
@@ -203,7 +207,7 @@ mod tests {
     #[test]
     fn every_template_compiles() {
         assert!(templates().get_template("base.html").is_ok());
-        assert_eq!(templates().templates().count(), 12);
+        assert_eq!(templates().templates().count(), 14);
     }
 
     #[test]

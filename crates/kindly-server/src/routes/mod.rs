@@ -4,7 +4,7 @@ mod handoffs;
 mod health;
 mod kb;
 pub(crate) mod outbox;
-mod tickets;
+pub(crate) mod tickets;
 mod trust;
 mod webhooks;
 

@@ -1,4 +1,5 @@
-//! `/v1/tickets`: generic intake, follow-ups, and a ticket's full story.
+//! `/v1/tickets`: generic intake, the list of tickets with their decisions, follow-ups, and a
+//! ticket's full story.
 
 use std::sync::Arc;
 
@@ -8,16 +9,17 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use kindly_core::{
-    Customer, Decision, Handoff, Message, NewTicket, QueueStore, Ticket, TicketId, TicketStore,
+    Customer, Decision, Handoff, Message, NewTicket, QueueStore, Ticket, TicketFilter, TicketId,
+    TicketListing, TicketStatus, TicketStore,
 };
 use serde::{Deserialize, Serialize};
 
 use super::{AppState, State};
-use crate::error::{ApiError, Json, Path};
+use crate::error::{ApiError, Json, Path, Query};
 
 pub(super) fn router() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/v1/tickets", post(intake))
+        .route("/v1/tickets", post(intake).get(list))
         .route("/v1/tickets/{id}", get(show))
         .route("/v1/tickets/{id}/messages", post(follow_up))
 }
@@ -95,6 +97,70 @@ pub(super) async fn check_backlog(s: &AppState) -> Result<(), ApiError> {
         ));
     }
     Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    /// received | answered | handed_off | resolved
+    status: Option<TicketStatus>,
+    intent: Option<String>,
+    /// The customer's id, as the helpdesk sent it.
+    customer: Option<String>,
+    /// A ticket id: only tickets that arrived before it (the next page).
+    before: Option<TicketId>,
+    limit: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct TicketList {
+    tickets: Vec<TicketListing>,
+    /// How many tickets match the filters, whatever the limit and `before`.
+    total: u64,
+    /// Pass as `before` for the next page; absent on a page that is not full.
+    next_before: Option<TicketId>,
+}
+
+/// Every ticket, newest first, each with the gist of its latest decision: what Kindly answered
+/// and handed off, and why.
+async fn list(
+    axum::extract::State(s): State,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<TicketList>, ApiError> {
+    let filter = ticket_filter(&s, q.status, q.intent, q.customer, q.before, q.limit).await?;
+    let tickets = s.store.tickets(&filter).await?;
+    let next_before =
+        (tickets.len() as u32 == filter.limit).then(|| tickets.last().map(|t| t.ticket.id)).flatten();
+    Ok(Json(TicketList { total: s.store.count_tickets(&filter).await?, tickets, next_before }))
+}
+
+/// The filter of a ticket list, checked: blank filters are no filters, the limit is 1 to 1000
+/// (100 by default), and `before` must name a ticket.
+pub(crate) async fn ticket_filter(
+    s: &AppState,
+    status: Option<TicketStatus>,
+    intent: Option<String>,
+    customer: Option<String>,
+    before: Option<TicketId>,
+    limit: Option<u32>,
+) -> Result<TicketFilter, ApiError> {
+    let given = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    if let Some(id) = before
+        && s.store.ticket(id).await?.is_none()
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            format!("before: there is no ticket {id}"),
+        ));
+    }
+    Ok(TicketFilter {
+        status,
+        intent: given(intent),
+        customer_id: given(customer),
+        before,
+        limit: limit.unwrap_or(100).clamp(1, 1000),
+    })
 }
 
 #[derive(Serialize)]

@@ -1,0 +1,279 @@
+//! Tickets (`/tickets`): every ticket, newest first, with what Kindly decided and why, so that a
+//! team can read what was answered automatically (or, in shadow mode, would have been) and not
+//! only what came to a person. One ticket's page (`/tickets/{id}`) shows the conversation, each
+//! decision explained with its numbers and evidence, and the handoffs it opened. The same store
+//! calls as `GET /v1/tickets` and `GET /v1/tickets/{id}`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Html;
+use axum::routing::get;
+use kindly_core::{Decision, Outcome, Permission, QueueStore, TicketId, TicketStatus, TicketStore};
+use serde::{Deserialize, Serialize};
+
+use super::console::{conversation, evidence_numbers};
+use super::{PageError, reason_label, render};
+use crate::auth::Principal;
+use crate::error::{ApiError, Path};
+use crate::routes::AppState;
+
+/// How many tickets one page lists.
+const SHOWN: u32 = 100;
+
+const STATUSES: [TicketStatus; 4] =
+    [TicketStatus::Received, TicketStatus::Answered, TicketStatus::HandedOff, TicketStatus::Resolved];
+
+pub(super) fn router() -> Router<Arc<AppState>> {
+    Router::new().route("/tickets", get(list)).route("/tickets/{id}", get(show))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    intent: Option<String>,
+    customer: Option<String>,
+    before: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Row {
+    id: String,
+    received: String,
+    customer: String,
+    /// The subject, or the start of the text without one.
+    title: String,
+    status: &'static str,
+    intent: String,
+    /// answer | handoff | "" (not decided yet)
+    outcome: String,
+    summary: String,
+}
+
+#[derive(Serialize)]
+struct ListPage {
+    /// (status, label, count) for every status.
+    counts: Vec<(&'static str, String, u64)>,
+    status: Option<&'static str>,
+    intent: String,
+    customer: String,
+    total: u64,
+    /// Whether this is a later page (`before` given).
+    later: bool,
+    rows: Vec<Row>,
+    /// The `before` of the next page, when this one is full.
+    next: Option<String>,
+    /// The query string of the filters, to carry over to the next page.
+    filters: String,
+}
+
+fn bad_query(message: String) -> PageError {
+    PageError::from(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message))
+}
+
+/// "handed_off" → "handed off".
+fn status_label(status: TicketStatus) -> String {
+    status.as_str().replace('_', " ")
+}
+
+/// The first words of a text, at most `chars` characters, on a word boundary.
+fn opening_words(text: &str, chars: usize) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= chars {
+        return line;
+    }
+    let cut: String = line.chars().take(chars).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head).to_owned();
+    format!("{cut}…")
+}
+
+async fn list(
+    State(s): State<Arc<AppState>>,
+    who: Principal,
+    Query(q): Query<ListQuery>,
+) -> Result<Html<String>, PageError> {
+    who.require(Permission::Read)?;
+    let status = match q.status.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => Some(TicketStatus::parse(v).ok_or_else(|| {
+            bad_query(format!(
+                "status: expected one of received, answered, handed_off or resolved, not {v:?}"
+            ))
+        })?),
+    };
+    let before = match q.before.as_deref().filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => {
+            Some(v.parse::<TicketId>().map_err(|_| bad_query(format!("before: {v:?} is not a ticket id")))?)
+        }
+    };
+    let filter =
+        crate::routes::tickets::ticket_filter(&s, status, q.intent, q.customer, before, Some(SHOWN)).await?;
+    let stored = s.store.ticket_counts().await?;
+    let counts = STATUSES
+        .map(|st| {
+            let n = stored.iter().find(|(s, _)| *s == st).map_or(0, |(_, n)| *n);
+            (st.as_str(), status_label(st), n)
+        })
+        .to_vec();
+    let total = s.store.count_tickets(&filter).await?;
+    let listed = s.store.tickets(&filter).await?;
+    let next =
+        (listed.len() as u32 == SHOWN).then(|| listed.last().map(|t| t.ticket.id.to_string())).flatten();
+    let rows = listed
+        .into_iter()
+        .map(|l| Row {
+            id: l.ticket.id.to_string(),
+            received: l.ticket.received_at.format("%Y-%m-%d %H:%M").to_string(),
+            customer: l.ticket.customer.name.clone().unwrap_or_else(|| l.ticket.customer.id.clone()),
+            title: l.ticket.subject.clone().unwrap_or_else(|| opening_words(&l.ticket.body, 80)),
+            status: l.ticket.status.as_str(),
+            intent: l.ticket.intent.clone().unwrap_or_default(),
+            outcome: l.decision.as_ref().map(|d| d.outcome.clone()).unwrap_or_default(),
+            summary: l.decision.map(|d| d.summary).unwrap_or_default(),
+        })
+        .collect();
+    let intent = filter.intent.clone().unwrap_or_default();
+    let customer = filter.customer_id.clone().unwrap_or_default();
+    let filters = serde_urlencoded::to_string([
+        ("status", filter.status.map_or("", TicketStatus::as_str)),
+        ("intent", intent.as_str()),
+        ("customer", customer.as_str()),
+    ])
+    .unwrap_or_default();
+    let page = ListPage {
+        counts,
+        status: filter.status.map(TicketStatus::as_str),
+        intent,
+        customer,
+        total,
+        later: before.is_some(),
+        rows,
+        next,
+        filters,
+    };
+    render("tickets.html", &who, page)
+}
+
+#[derive(Serialize)]
+struct DecisionView {
+    /// "Answered" or "Handed off".
+    outcome: &'static str,
+    answered: bool,
+    rule: String,
+    summary: String,
+    decided: String,
+    reasons: Vec<(String, String)>,
+    numbers: Vec<String>,
+    /// In shadow mode, what Kindly would have done.
+    shadow: Option<String>,
+    /// The closest knowledge: (reference, title, score, the text that matched).
+    knowledge: Vec<(String, String, String, String)>,
+    /// What answered it, when it answered: "article kb-001".
+    answered_from: Option<String>,
+}
+
+fn decision_view(d: &Decision) -> DecisionView {
+    DecisionView {
+        outcome: if d.is_answer() { "Answered" } else { "Handed off" },
+        answered: d.is_answer(),
+        rule: d.rule.clone(),
+        summary: d.summary.clone(),
+        decided: d.decided_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+        reasons: d.reasons.iter().map(|r| (reason_label(r.code.code()), r.detail.clone())).collect(),
+        numbers: evidence_numbers(d),
+        shadow: d.evidence.shadow.as_ref().map(|sh| sh.summary.clone()),
+        knowledge: d
+            .evidence
+            .knowledge
+            .iter()
+            .map(|k| {
+                (
+                    k.reference.to_string(),
+                    k.title.clone(),
+                    format!("{:.2}", k.score),
+                    opening_words(&k.matched, 160),
+                )
+            })
+            .collect(),
+        answered_from: match &d.outcome {
+            Outcome::Answer { knowledge } => Some(knowledge.to_string()),
+            Outcome::Handoff { .. } => None,
+        },
+    }
+}
+
+#[derive(Serialize)]
+struct TicketPage {
+    id: String,
+    external_id: String,
+    subject: String,
+    status: String,
+    channel: String,
+    received: String,
+    customer: String,
+    customer_id: String,
+    /// The list of this customer's tickets.
+    customer_tickets: String,
+    email: String,
+    intent: String,
+    messages: Vec<(&'static str, String, String, String)>,
+    decisions: Vec<DecisionView>,
+    /// (handoff id, status, owner, priority)
+    handoffs: Vec<(String, &'static str, String, &'static str)>,
+}
+
+async fn show(
+    State(s): State<Arc<AppState>>,
+    who: Principal,
+    Path(id): Path<TicketId>,
+) -> Result<Html<String>, PageError> {
+    who.require(Permission::Read)?;
+    let ticket = s.store.ticket(id).await?.ok_or_else(|| ApiError::not_found(format!("ticket {id}")))?;
+    let decisions = s.store.decisions(id).await?;
+    let handoffs = s.store.ticket_handoffs(id).await?;
+    let page = TicketPage {
+        id: id.to_string(),
+        external_id: ticket.external_id.clone(),
+        subject: ticket.subject.clone().unwrap_or_else(|| opening_words(&ticket.body, 80)),
+        status: status_label(ticket.status),
+        channel: ticket.channel.clone(),
+        received: ticket.received_at.format("%Y-%m-%d %H:%M").to_string(),
+        customer: ticket.customer.name.clone().unwrap_or_else(|| ticket.customer.id.clone()),
+        customer_id: ticket.customer.id.clone(),
+        customer_tickets: format!(
+            "/tickets?{}",
+            serde_urlencoded::to_string([("customer", ticket.customer.id.as_str())]).unwrap_or_default()
+        ),
+        email: ticket.customer.email.clone().unwrap_or_default(),
+        intent: ticket.intent.clone().unwrap_or_default(),
+        messages: conversation(&ticket, s.store.messages(id).await?),
+        decisions: decisions.iter().map(decision_view).collect(),
+        handoffs: handoffs
+            .iter()
+            .map(|h| {
+                (
+                    h.id.to_string(),
+                    h.status.as_str(),
+                    h.agent.clone().unwrap_or_default(),
+                    h.priority.as_str(),
+                )
+            })
+            .collect(),
+    };
+    render("ticket.html", &who, page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opening_words_cut_on_a_word_boundary() {
+        assert_eq!(opening_words("Where  is\nmy parcel?", 80), "Where is my parcel?");
+        assert_eq!(opening_words("Where is my parcel? I ordered on Monday.", 16), "Where is my…");
+        assert_eq!(opening_words("Überraschung", 5), "Überr…");
+    }
+}

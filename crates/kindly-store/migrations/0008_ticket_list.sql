@@ -1,0 +1,4 @@
+-- The ticket list (`GET /v1/tickets`, the Tickets page): newest first, whole or by intent.
+-- (By status it reads `tickets_by_status`, by customer `tickets_by_customer`.)
+CREATE INDEX tickets_by_arrival ON tickets(received_at, id);
+CREATE INDEX tickets_by_intent ON tickets(intent, received_at);

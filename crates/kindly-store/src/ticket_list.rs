@@ -1,0 +1,82 @@
+//! The ticket list: every ticket newest first, filtered, each with the gist of its latest
+//! decision, so that a team can read what Kindly answered and why.
+
+use kindly_core::{DecisionGist, StoreError, TicketFilter, TicketListing, TicketStatus};
+use sqlx::QueryBuilder;
+use sqlx::sqlite::SqliteRow;
+
+use crate::rows::{self, get};
+use crate::{SqliteStore, backend, corrupt};
+
+/// The `WHERE` clause of a ticket filter (its `before` and limit aside).
+fn matching(q: &mut QueryBuilder<'_, sqlx::Sqlite>, filter: &TicketFilter) {
+    q.push(" WHERE 1 = 1");
+    if let Some(status) = filter.status {
+        q.push(" AND t.status = ").push_bind(status.as_str());
+    }
+    if let Some(intent) = &filter.intent {
+        q.push(" AND t.intent = ").push_bind(intent.clone());
+    }
+    if let Some(customer) = &filter.customer_id {
+        q.push(" AND t.customer_id = ").push_bind(customer.clone());
+    }
+}
+
+fn listing(row: &SqliteRow) -> Result<TicketListing, StoreError> {
+    let outcome: Option<String> = get(row, "d_outcome")?;
+    let decision = match outcome {
+        Some(outcome) => Some(DecisionGist {
+            outcome,
+            rule: get(row, "d_rule")?,
+            summary: get::<Option<String>>(row, "d_summary")?
+                .ok_or_else(|| corrupt("decision", "a decision without a summary"))?,
+            decided_at: get(row, "d_decided_at")?,
+        }),
+        None => None,
+    };
+    Ok(TicketListing { ticket: rows::ticket(row)?, decision })
+}
+
+impl SqliteStore {
+    pub(crate) async fn list_tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketListing>, StoreError> {
+        let mut q = QueryBuilder::<sqlx::Sqlite>::new(
+            "SELECT t.*, c.email, c.name, c.flagged, d.outcome AS d_outcome, d.rule AS d_rule, \
+             json_extract(d.decision, '$.summary') AS d_summary, d.decided_at AS d_decided_at \
+             FROM tickets t JOIN customers c ON c.id = t.customer_id \
+             LEFT JOIN decisions d ON d.id = (SELECT max(id) FROM decisions WHERE ticket_id = t.id)",
+        );
+        matching(&mut q, filter);
+        if let Some(before) = filter.before {
+            // A ticket that does not exist yields NULL here, so the list is empty.
+            q.push(" AND (t.received_at, t.id) < (SELECT received_at, id FROM tickets WHERE id = ")
+                .push_bind(before.to_string())
+                .push(")");
+        }
+        let limit = if filter.limit == 0 { 100 } else { filter.limit.min(1000) };
+        q.push(" ORDER BY t.received_at DESC, t.id DESC LIMIT ").push_bind(limit);
+        let rows = q.build().fetch_all(&self.pool).await.map_err(backend)?;
+        rows.iter().map(listing).collect()
+    }
+
+    pub(crate) async fn count_listed_tickets(&self, filter: &TicketFilter) -> Result<u64, StoreError> {
+        let mut q = QueryBuilder::<sqlx::Sqlite>::new("SELECT count(*) FROM tickets t");
+        matching(&mut q, filter);
+        let n: i64 = q.build_query_scalar().fetch_one(&self.pool).await.map_err(backend)?;
+        Ok(n as u64)
+    }
+
+    pub(crate) async fn tickets_by_status(&self) -> Result<Vec<(TicketStatus, u64)>, StoreError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, count(*) FROM tickets GROUP BY status ORDER BY status")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+        rows.into_iter()
+            .map(|(status, n)| {
+                let parsed = TicketStatus::parse(&status)
+                    .ok_or_else(|| corrupt("status", format!("unknown value {status:?}")))?;
+                Ok((parsed, n as u64))
+            })
+            .collect()
+    }
+}

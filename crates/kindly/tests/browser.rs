@@ -2,9 +2,10 @@
 //! a handoff from sign-in to a reusable resolution; a knowledge manager approves a proposed
 //! resolution that then answers a paraphrase, and a refused article save keeps what was typed;
 //! roles and CSRF are enforced; a reply typed as the session ends and an unsaved article are
-//! offered back (and forgotten on signing out); an admin manages people on their page.
+//! offered back (and forgotten on signing out); an admin manages people on their page; the
+//! tickets pages show what Kindly answered and why.
 //! Screenshots of the queue, the ticket page (also with a restored draft), the article editor,
-//! the dashboard and the people page are saved in target/screenshots.
+//! the dashboard, the people page, the ticket list and a ticket's decisions are saved in target/screenshots.
 //!
 //! Needs /usr/bin/chromium and /usr/bin/chromedriver (`scripts/install-browser.sh`, run by
 //! `make test`).
@@ -125,6 +126,53 @@ async fn an_agent_claims_inserts_knowledge_and_resolves_as_reusable() {
     assert!(sent.contains(&snippet), "{t:#}");
     // Reusable: indexed as approved knowledge (not waiting for review).
     assert!(app.kindly.store.proposed_resolutions(10).await.unwrap().is_empty());
+
+    browser.close().await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tickets_page_shows_what_kindly_answered_and_why() {
+    let AgentDesk { app, browser, handoff, ticket: _, _driver, _profile } = agent_desk("b-tickets").await;
+    let answered = app
+        .decided(
+            &app.submit("b-tickets-2", "cust-routine", "How do I reset my password for the Lumo app?").await,
+        )
+        .await;
+    assert_eq!(answered["status"], "answered", "{answered:#}");
+    let answered_id = answered["id"].as_str().unwrap();
+
+    // From the nav: every ticket, newest first, each with its decision in a sentence.
+    browser.click("nav a[href='/tickets']").await;
+    assert_eq!(browser.text("#ticket-count").await, "2 ticket(s); newest first");
+    let rows = browser.text("#tickets tbody").await;
+    assert!(rows.contains("answered: intent reset_password"), "{rows}");
+    assert!(rows.contains("Bereavement") || rows.contains("bereavement"), "{rows}");
+    browser.screenshot(&screenshots().join("tickets.png")).await;
+    // Only the answered ones, then the story of one: the reply it sent and why.
+    browser.click("a[href='/tickets?status=answered']").await;
+    assert_eq!(
+        browser.text_containing("#ticket-count", "answered").await,
+        "1 ticket(s), answered; newest first"
+    );
+    browser.click(&format!("a[href='/tickets/{answered_id}']")).await;
+    let decision = browser.text(".decision").await;
+    assert!(decision.starts_with("Answered from article kb-011"), "{decision}");
+    assert!(decision.contains("Kindly answers from"), "the numbers in words: {decision}");
+    assert!(browser.text(".message.kindly").await.contains("kb-011"), "the answer as sent");
+    assert!(browser.text("#handoffs-h ~ p").await.contains("no person was needed"));
+    browser.script("document.getElementById('decisions-h').scrollIntoView();").await;
+    browser.screenshot(&screenshots().join("ticket-decisions.png")).await;
+
+    // From a handoff, its ticket's page, and back to the handoff.
+    browser.goto(&format!("{}/console/handoffs/{handoff}", app.url)).await;
+    browser.click("#ticket-link").await;
+    let decision = browser.text_containing(".decision", "Handed off").await;
+    assert!(decision.contains("Bereavement"), "{decision}");
+    assert_eq!(browser.text("#status").await, "handed off");
+    browser.click(&format!("a[href='/console/handoffs/{handoff}']")).await;
+    browser.find("#claim").await;
+    assert!(browser.current_url().await.ends_with(&handoff));
 
     browser.close().await;
     app.stop().await;

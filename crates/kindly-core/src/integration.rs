@@ -259,6 +259,8 @@ pub trait IntegrationStore: Send + Sync {
     async fn action(&self, id: i64) -> Result<Option<OutboxAction>, StoreError>;
     /// Actions in one state (all when `None`), newest first.
     async fn actions(&self, state: Option<ActionState>, limit: u32) -> Result<Vec<OutboxAction>, StoreError>;
+    /// Every action owed to a helpdesk for one ticket, oldest first.
+    async fn ticket_actions(&self, ticket: TicketId) -> Result<Vec<OutboxAction>, StoreError>;
     async fn action_delivered(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError>;
     /// Records a failed attempt: retried at `retry_at`, or dead when it is `None`.
     async fn action_failed(

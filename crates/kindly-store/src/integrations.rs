@@ -216,6 +216,15 @@ impl IntegrationStore for SqliteStore {
         rows.iter().map(action).collect()
     }
 
+    async fn ticket_actions(&self, ticket: TicketId) -> Result<Vec<OutboxAction>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM outbox WHERE ticket_id = ? ORDER BY id")
+            .bind(ticket.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(action).collect()
+    }
+
     async fn action_delivered(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_at = ?, \

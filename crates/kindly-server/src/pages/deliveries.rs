@@ -11,10 +11,10 @@ use axum::response::{Html, Redirect};
 use axum::routing::{get, post};
 use chrono::Utc;
 use kindly_core::Permission;
-use kindly_core::integration::{ActionState, IntegrationStore};
+use kindly_core::integration::{ActionState, IntegrationStore, OutboxAction};
 use serde::{Deserialize, Serialize};
 
-use super::{CsrfForm, NoFields, PageError, render};
+use super::{CsrfForm, PageError, render};
 use crate::auth::Principal;
 use crate::routes::AppState;
 
@@ -25,8 +25,9 @@ pub(super) fn router() -> Router<Arc<AppState>> {
     Router::new().route("/deliveries", get(deliveries)).route("/deliveries/{id}/retry", post(retry))
 }
 
+/// One action, as the deliveries page and a ticket's page show it.
 #[derive(Serialize)]
-struct Row {
+pub(super) struct Row {
     id: i64,
     created: String,
     connection: String,
@@ -37,6 +38,27 @@ struct Row {
     /// When it arrived, or when the next attempt is due.
     when: String,
     last_error: String,
+}
+
+impl From<OutboxAction> for Row {
+    fn from(a: OutboxAction) -> Self {
+        let time = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%d %H:%M").to_string();
+        Row {
+            id: a.id,
+            created: time(a.created_at),
+            connection: a.connection,
+            kind: a.kind.as_str(),
+            remote_id: a.remote_id,
+            state: a.state.as_str(),
+            attempts: a.attempts,
+            when: match (a.state, a.delivered_at) {
+                (ActionState::Delivered, Some(at)) => format!("arrived {}", time(at)),
+                (ActionState::Pending, _) => format!("next attempt {}", time(a.next_attempt_at)),
+                _ => String::new(),
+            },
+            last_error: a.last_error.unwrap_or_default(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -76,28 +98,7 @@ async fn deliveries(
     let counts = [ActionState::Pending, ActionState::Delivered, ActionState::Dead]
         .map(|st| (st.as_str(), stored.iter().find(|(s, _)| *s == st).map_or(0, |(_, n)| *n)))
         .to_vec();
-    let time = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%d %H:%M").to_string();
-    let rows = s
-        .store
-        .actions(state, SHOWN)
-        .await?
-        .into_iter()
-        .map(|a| Row {
-            id: a.id,
-            created: time(a.created_at),
-            connection: a.connection,
-            kind: a.kind.as_str(),
-            remote_id: a.remote_id,
-            state: a.state.as_str(),
-            attempts: a.attempts,
-            when: match (a.state, a.delivered_at) {
-                (ActionState::Delivered, Some(at)) => format!("arrived {}", time(at)),
-                (ActionState::Pending, _) => format!("next attempt {}", time(a.next_attempt_at)),
-                _ => String::new(),
-            },
-            last_error: a.last_error.unwrap_or_default(),
-        })
-        .collect();
+    let rows = s.store.actions(state, SHOWN).await?.into_iter().map(Row::from).collect();
     let page = DeliveriesPage {
         connections,
         counts,
@@ -108,14 +109,24 @@ async fn deliveries(
     render("deliveries.html", &who, page)
 }
 
+#[derive(Deserialize)]
+struct RetryForm {
+    /// `ticket`: back to the ticket's page (where the button also is), not to this list.
+    #[serde(default)]
+    back: String,
+}
+
 /// Sends a dead letter again, with a fresh set of attempts (under the same idempotency key).
 async fn retry(
     State(s): State<Arc<AppState>>,
     Path(id): Path<i64>,
-    CsrfForm(who, NoFields {}): CsrfForm<NoFields>,
+    CsrfForm(who, form): CsrfForm<RetryForm>,
 ) -> Result<Redirect, PageError> {
     who.require(Permission::Read)?;
-    s.store.retry_action(id, Utc::now()).await?;
+    let action = s.store.retry_action(id, Utc::now()).await?;
     tracing::info!(action = id, by = %who.name, "outbox action retried by hand");
-    Ok(Redirect::to(&format!("/deliveries?state=pending&retried={id}")))
+    Ok(Redirect::to(&match form.back.as_str() {
+        "ticket" => format!("/tickets/{}?retried={id}", action.ticket_id),
+        _ => format!("/deliveries?state=pending&retried={id}"),
+    }))
 }

@@ -1,8 +1,9 @@
 //! Tickets (`/tickets`): every ticket, newest first, with what Kindly decided and why, so that a
 //! team can read what was answered automatically (or, in shadow mode, would have been) and not
 //! only what came to a person. One ticket's page (`/tickets/{id}`) shows the conversation, each
-//! decision explained with its numbers and evidence, and the handoffs it opened. The same store
-//! calls as `GET /v1/tickets` and `GET /v1/tickets/{id}`.
+//! decision explained with its numbers and evidence, the handoffs it opened, and what was sent to
+//! its helpdesk (a dead action can be sent again from there). The same store calls as
+//! `GET /v1/tickets` and `GET /v1/tickets/{id}`.
 
 use std::sync::Arc;
 
@@ -11,10 +12,12 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Html;
 use axum::routing::get;
+use kindly_core::integration::IntegrationStore;
 use kindly_core::{Decision, Outcome, Permission, QueueStore, TicketId, TicketStatus, TicketStore};
 use serde::{Deserialize, Serialize};
 
 use super::console::{conversation, evidence_numbers};
+use super::deliveries;
 use super::{PageError, reason_label, render};
 use crate::auth::Principal;
 use crate::error::{ApiError, Path};
@@ -223,12 +226,22 @@ struct TicketPage {
     decisions: Vec<DecisionView>,
     /// (handoff id, status, owner, priority)
     handoffs: Vec<(String, &'static str, String, &'static str)>,
+    /// What was sent to the helpdesk the ticket came from, and whether it arrived.
+    deliveries: Vec<deliveries::Row>,
+    /// The action just sent again from this page.
+    retried: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct ShowQuery {
+    retried: Option<i64>,
 }
 
 async fn show(
     State(s): State<Arc<AppState>>,
     who: Principal,
     Path(id): Path<TicketId>,
+    Query(q): Query<ShowQuery>,
 ) -> Result<Html<String>, PageError> {
     who.require(Permission::Read)?;
     let ticket = s.store.ticket(id).await?.ok_or_else(|| ApiError::not_found(format!("ticket {id}")))?;
@@ -262,6 +275,8 @@ async fn show(
                 )
             })
             .collect(),
+        deliveries: s.store.ticket_actions(id).await?.into_iter().map(deliveries::Row::from).collect(),
+        retried: q.retried,
     };
     render("ticket.html", &who, page)
 }

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
+use kindly_core::integration::{IntegrationStore, OutboxAction};
 use kindly_core::{
     Customer, Decision, Handoff, Message, NewTicket, QueueStore, Ticket, TicketFilter, TicketId,
     TicketListing, TicketStatus, TicketStore,
@@ -175,6 +176,9 @@ struct TicketView {
     answer: Option<Message>,
     messages: Vec<Message>,
     handoffs: Vec<Handoff>,
+    /// What Kindly owes the helpdesk the ticket came from (replies, notes, updates,
+    /// acknowledgements), oldest first, each with its delivery state.
+    deliveries: Vec<OutboxAction>,
 }
 
 async fn show(
@@ -186,7 +190,9 @@ async fn show(
     let messages = s.store.messages(id).await?;
     let answer = messages.iter().find(|m| m.author == kindly_core::Author::Kindly).cloned();
     let handoffs = s.store.ticket_handoffs(id).await?;
+    let deliveries = s.store.ticket_actions(id).await?;
     Ok(Json(TicketView {
+        deliveries,
         decision: decisions.first().cloned(),
         decisions,
         answer,

@@ -12,7 +12,7 @@ use kindly_core::{
     Article, ArticleStatus, Author, CharNgrams, Customer, Decision, Evidence, Handoff, HandoffId,
     HandoffReason, HandoffStatus, IntentModelRecord, Label, Lexicon, NewMessage, NewResolution, NewTicket,
     Outcome, Point, PointKind, PointStatus, Priority, QueueFilter, Reason, RecordStore, SearchFilter, Source,
-    StoreError, TicketId, TicketStatus, ValidationScores, WordGrams, policy,
+    StoreError, TicketFilter, TicketId, TicketStatus, ValidationScores, WordGrams, policy,
 };
 
 fn new_ticket(external_id: &str, customer: &str) -> NewTicket {
@@ -399,12 +399,67 @@ async fn the_queue_is_counted_and_overdue_handoffs_are_found(store: &dyn RecordS
     assert_eq!(store.count_handoffs(&overdue).await.unwrap(), 1);
 }
 
+/// The ticket list: newest first by arrival, each with its latest decision's gist; `before` pages
+/// on (and a ticket that does not exist matches nothing); counts ignore the page.
+async fn the_ticket_list_is_newest_first_with_the_latest_decision(store: &dyn RecordStore) {
+    let now = Utc::now();
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let at = now + Duration::seconds(n);
+        ids.push(
+            store.insert_ticket(&new_ticket(&format!("list-{n}"), "c-list"), at).await.unwrap().ticket.id,
+        );
+    }
+    let (decision, handoff) = handoff_decision(ids[1], HandoffReason::Bereavement);
+    let record = TriageRecord { decision, intent: None, answer: None, handoff: Some(handoff) };
+    store.record_triage(&record).await.unwrap();
+    let answer = Decision {
+        outcome: Outcome::Answer {
+            knowledge: kindly_core::KnowledgeRef { source: Source::Article, id: "kb-1".into() },
+        },
+        summary: "answered: intent track_order".into(),
+        ..policy::pipeline_failure(ids[0], "x", "y", now)
+    };
+    let record =
+        TriageRecord { decision: answer, intent: Some("track_order".into()), answer: None, handoff: None };
+    store.record_triage(&record).await.unwrap();
+
+    let mine = TicketFilter { customer_id: Some("c-list".into()), ..Default::default() };
+    let listed = store.tickets(&mine).await.unwrap();
+    assert_eq!(listed.iter().map(|l| l.ticket.id).collect::<Vec<_>>(), [ids[2], ids[1], ids[0]]);
+    assert!(listed[0].decision.is_none(), "not decided yet");
+    assert_eq!(listed[1].decision.as_ref().map(|d| d.outcome.as_str()), Some("handoff"));
+    let answered = listed[2].decision.as_ref().unwrap();
+    assert_eq!(
+        (answered.outcome.as_str(), answered.summary.as_str()),
+        ("answer", "answered: intent track_order")
+    );
+    assert_eq!(listed[2].ticket.intent.as_deref(), Some("track_order"));
+    assert_eq!(listed[2].ticket.status, TicketStatus::Answered);
+
+    let page = TicketFilter { limit: 1, before: Some(ids[1]), ..mine.clone() };
+    assert_eq!(store.tickets(&page).await.unwrap().iter().map(|l| l.ticket.id).collect::<Vec<_>>(), [ids[0]]);
+    assert_eq!(store.count_tickets(&page).await.unwrap(), 3, "neither the page nor `before` is counted");
+    let nowhere = TicketFilter { before: Some(TicketId::new()), ..mine.clone() };
+    assert!(store.tickets(&nowhere).await.unwrap().is_empty());
+    let answered_only = TicketFilter { status: Some(TicketStatus::Answered), ..mine.clone() };
+    assert_eq!(store.count_tickets(&answered_only).await.unwrap(), 1);
+    let by_intent = TicketFilter { intent: Some("track_order".into()), ..mine };
+    assert_eq!(store.tickets(&by_intent).await.unwrap().len(), 1);
+
+    let counts = store.ticket_counts().await.unwrap();
+    let all = store.count_tickets(&TicketFilter::default()).await.unwrap();
+    assert_eq!(counts.iter().map(|(_, n)| n).sum::<u64>(), all);
+    assert!(counts.iter().any(|(s, n)| *s == TicketStatus::Received && *n >= 1), "{counts:?}");
+}
+
 /// Runs every contract check against one store.
 async fn suite(store: Arc<dyn RecordStore>) {
     intake_is_idempotent_and_pending_is_oldest_first(store.as_ref()).await;
     a_ticket_is_decided_once(store.as_ref()).await;
     claims_and_resolutions_are_guarded(store.as_ref()).await;
     the_queue_is_counted_and_overdue_handoffs_are_found(store.as_ref()).await;
+    the_ticket_list_is_newest_first_with_the_latest_decision(store.as_ref()).await;
     articles_track_content_and_index_state(store.as_ref()).await;
     points_are_replaced_per_record(store.as_ref()).await;
     keyword_search_follows_the_points(store.as_ref()).await;

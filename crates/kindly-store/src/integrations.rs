@@ -49,7 +49,7 @@ impl IntegrationStore for SqliteStore {
         ticket: &NewTicket,
         now: DateTime<Utc>,
     ) -> Result<AcceptedDelivery, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.write().await?;
         // The delivery row first: SQLite takes the write lock here, so two concurrent copies of
         // one delivery are ordered and the second sees the first.
         let fresh = sqlx::query(

@@ -55,6 +55,15 @@ impl SqliteStore {
         Ok(Self { pool })
     }
 
+    /// A write transaction, holding SQLite's write lock from its first statement
+    /// (`BEGIN IMMEDIATE`). A deferred transaction that reads first takes the lock only at its
+    /// first write, and if another connection is writing then, SQLite answers "database is
+    /// locked" at once instead of waiting out the busy timeout (waiting could deadlock). Every
+    /// transaction here writes, so every one starts immediate and queues for the lock instead.
+    async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)
+    }
+
     /// Checks that the database answers (for readiness probes).
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map_err(backend)?;

@@ -130,7 +130,7 @@ impl QueueStore for SqliteStore {
     }
 
     async fn resolve(&self, r: &NewResolution) -> Result<Resolution, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.write().await?;
         let touched = sqlx::query(
             "UPDATE handoffs SET status = 'resolved', agent = ?, resolved_at = ?, claimed_at = coalesce(claimed_at, ?) \
              WHERE id = ? AND status != 'resolved' AND (agent IS NULL OR agent = ?)",

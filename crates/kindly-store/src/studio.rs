@@ -186,7 +186,7 @@ impl SqliteStore {
         article_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Resolution, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.write().await?;
         let inserted = sqlx::query(
             "INSERT INTO resolution_reviews (resolution_id, verdict, reviewer, article_id, reviewed_at) \
              SELECT id, ?, ?, ?, ? FROM resolutions WHERE id = ? ON CONFLICT(resolution_id) DO NOTHING",

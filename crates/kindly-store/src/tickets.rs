@@ -152,7 +152,7 @@ pub(crate) async fn insert_ticket(
 #[async_trait]
 impl TicketStore for SqliteStore {
     async fn insert_ticket(&self, t: &NewTicket, now: DateTime<Utc>) -> Result<Inserted, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.write().await?;
         let (_, inserted) = insert_ticket(&mut tx, t, now).await?;
         tx.commit().await.map_err(backend)?;
         let ticket = self
@@ -256,7 +256,7 @@ impl TicketStore for SqliteStore {
     async fn record_triage(&self, record: &TriageRecord) -> Result<bool, StoreError> {
         let d = &record.decision;
         let status = if d.is_answer() { TicketStatus::Answered } else { TicketStatus::HandedOff };
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.write().await?;
         let claimed = sqlx::query(
             "UPDATE tickets SET status = ?, intent = ?, updated_at = ? WHERE id = ? AND status = 'received'",
         )
@@ -288,7 +288,7 @@ impl TicketStore for SqliteStore {
         expected: TicketStatus,
         reopen: Option<(&Decision, &Handoff)>,
     ) -> Result<Message, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.write().await?;
         let new_status = if reopen.is_some() { TicketStatus::HandedOff } else { expected };
         let touched =
             sqlx::query("UPDATE tickets SET status = ?, updated_at = ? WHERE id = ? AND status = ?")

@@ -14,7 +14,7 @@ const KEEP_WEIGHTS: i64 = 5;
 #[async_trait]
 impl TrainingStore for SqliteStore {
     async fn add_labels(&self, labels: &[Label]) -> Result<usize, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.write().await?;
         let now = Utc::now().to_rfc3339();
         let mut added = 0;
         for l in labels {
@@ -55,7 +55,7 @@ impl TrainingStore for SqliteStore {
 
     async fn save_intent_model(&self, model: &IntentModelRecord) -> Result<i64, StoreError> {
         let meta = serde_json::to_string(model).map_err(|e| corrupt("intent model", e))?;
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.write().await?;
         let version: i64 = sqlx::query_scalar(
             "INSERT INTO intent_models (version, trained_at, meta, weights) \
              VALUES ((SELECT COALESCE(MAX(version), 0) + 1 FROM intent_models), ?, ?, ?) RETURNING version",

@@ -111,7 +111,7 @@ impl SqliteStore {
     /// Gives a user another role; their sessions and tokens act with it from the next request.
     /// Demoting the last enabled admin is a [`StoreError::Conflict`].
     pub async fn set_user_role(&self, email: &str, role: Role) -> Result<User, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.write().await?;
         let was = find(&mut tx, email).await?;
         sqlx::query("UPDATE users SET role = ? WHERE email = ?")
             .bind(role.as_str())
@@ -127,7 +127,7 @@ impl SqliteStore {
     /// Replaces a user's password hash and ends their sessions (a reset signs them out
     /// everywhere).
     pub async fn set_password(&self, email: &str, password_hash: &str) -> Result<User, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.write().await?;
         sqlx::query("UPDATE users SET password_hash = ? WHERE email = ?")
             .bind(password_hash)
             .bind(email)
@@ -144,7 +144,7 @@ impl SqliteStore {
     /// revoked, at once. `false` when they already were disabled. Disabling the last enabled
     /// admin is a [`StoreError::Conflict`].
     pub async fn disable_user(&self, email: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.write().await?;
         let was = find(&mut tx, email).await?;
         if was.disabled_at.is_some() {
             return Ok(false);
@@ -170,7 +170,7 @@ impl SqliteStore {
     /// Lets a disabled user sign in again (their revoked tokens stay revoked). `false` when they
     /// were not disabled.
     pub async fn enable_user(&self, email: &str) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.write().await?;
         let changed =
             sqlx::query("UPDATE users SET disabled_at = NULL WHERE email = ? AND disabled_at IS NOT NULL")
                 .bind(email)

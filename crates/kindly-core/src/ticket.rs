@@ -230,6 +230,10 @@ pub struct TicketFilter {
     /// The ticket's intent (as triage predicted it, or a person corrected it).
     pub intent: Option<String>,
     pub customer_id: Option<String>,
+    /// Words that must all appear in the ticket (its helpdesk id, the customer's name and email,
+    /// subject and body) or in what the customer and agents wrote after. Text without a letter or
+    /// digit matches nothing.
+    pub text: Option<String>,
     /// Only tickets received before this one (the next page of a list).
     pub before: Option<TicketId>,
     pub limit: u32,

@@ -9,7 +9,7 @@ use crate::{SqliteStore, backend};
 #[async_trait]
 impl PointStore for SqliteStore {
     async fn replace_points(&self, source: Source, ref_id: &str, points: &[Point]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.write().await?;
         sqlx::query("DELETE FROM points WHERE source = ? AND ref_id = ?")
             .bind(source.as_str())
             .bind(ref_id)
@@ -61,7 +61,7 @@ impl PointStore for SqliteStore {
         limit: usize,
         filter: SearchFilter,
     ) -> Result<Vec<KeywordHit>, StoreError> {
-        let Some(expression) = match_expression(query) else { return Ok(Vec::new()) };
+        let Some(expression) = match_expression(query, " OR ", 2) else { return Ok(Vec::new()) };
         // FTS5's rank is bm25(), lower for better matches; the best point stands for its record.
         let rows = sqlx::query(
             "SELECT p.source, p.ref_id, MIN(m.rank) AS rank \
@@ -81,18 +81,20 @@ impl PointStore for SqliteStore {
     }
 }
 
-/// The words of a free text as an FTS5 query matching any of them (`"refund" OR "card"`).
+/// The words of a free text as an FTS5 query: joined by `" OR "` it matches any of them
+/// (`"refund" OR "card"`), by `" "` all of them. Words shorter than `shortest` characters are
+/// left out.
 /// Quoting each word keeps FTS5's syntax (`AND`, `-`, `*`, `:`) out of customer text.
-fn match_expression(text: &str) -> Option<String> {
+pub(crate) fn match_expression(text: &str, joined_by: &str, shortest: usize) -> Option<String> {
     let mut words: Vec<String> = Vec::new();
-    for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().count() >= 2) {
+    for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().count() >= shortest) {
         let word = word.to_lowercase();
         if !words.contains(&word) {
             words.push(word);
         }
     }
     (!words.is_empty())
-        .then(|| words.iter().take(64).map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" OR "))
+        .then(|| words.iter().take(64).map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(joined_by))
 }
 
 #[cfg(test)]
@@ -102,9 +104,10 @@ mod tests {
     #[test]
     fn customer_text_becomes_quoted_words() {
         assert_eq!(
-            match_expression("Refund? NOT my card-2 \"x\"").unwrap(),
+            match_expression("Refund? NOT my card-2 \"x\"", " OR ", 2).unwrap(),
             "\"refund\" OR \"not\" OR \"my\" OR \"card\""
         );
-        assert!(match_expression("? ! a").is_none());
+        assert!(match_expression("? ! a", " ", 2).is_none());
+        assert_eq!(match_expression("t-1001 Ada", " ", 1).unwrap(), "\"t\" \"1001\" \"ada\"");
     }
 }

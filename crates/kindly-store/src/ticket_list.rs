@@ -5,6 +5,7 @@ use kindly_core::{DecisionGist, StoreError, TicketFilter, TicketListing, TicketS
 use sqlx::QueryBuilder;
 use sqlx::sqlite::SqliteRow;
 
+use crate::points::match_expression;
 use crate::rows::{self, get};
 use crate::{SqliteStore, backend, corrupt};
 
@@ -19,6 +20,18 @@ fn matching(q: &mut QueryBuilder<'_, sqlx::Sqlite>, filter: &TicketFilter) {
     }
     if let Some(customer) = &filter.customer_id {
         q.push(" AND t.customer_id = ").push_bind(customer.clone());
+    }
+    if let Some(text) = &filter.text {
+        match match_expression(text, " ", 1) {
+            Some(all_words) => {
+                q.push(" AND t.id IN (SELECT ticket_id FROM ticket_search WHERE ticket_search MATCH ")
+                    .push_bind(all_words)
+                    .push(")");
+            }
+            None => {
+                q.push(" AND 0");
+            }
+        }
     }
 }
 

@@ -407,7 +407,7 @@ async fn the_ticket_list_is_newest_first_with_the_latest_decision(store: &dyn Re
     for n in 0..3 {
         let at = now + Duration::seconds(n);
         ids.push(
-            store.insert_ticket(&new_ticket(&format!("list-{n}"), "c-list"), at).await.unwrap().ticket.id,
+            store.insert_ticket(&new_ticket(&format!("list-{n}{n}"), "c-list"), at).await.unwrap().ticket.id,
         );
     }
     let (decision, handoff) = handoff_decision(ids[1], HandoffReason::Bereavement);
@@ -446,6 +446,23 @@ async fn the_ticket_list_is_newest_first_with_the_latest_decision(store: &dyn Re
     assert_eq!(store.count_tickets(&answered_only).await.unwrap(), 1);
     let by_intent = TicketFilter { intent: Some("track_order".into()), ..mine };
     assert_eq!(store.tickets(&by_intent).await.unwrap().len(), 1);
+
+    // Words: all of them, in the ticket's own text or in what the customer wrote after.
+    let words = |text: &str| TicketFilter { text: Some(text.into()), ..Default::default() };
+    let parcel = store.count_tickets(&words("parcel LATE list-22")).await.unwrap();
+    assert_eq!(parcel, 1, "the helpdesk id narrows it to one");
+    assert_eq!(store.count_tickets(&words("list-22 nowhere")).await.unwrap(), 0);
+    assert_eq!(store.count_tickets(&words("?!")).await.unwrap(), 0, "no word matches nothing");
+    let follow = NewMessage {
+        ticket_id: ids[1],
+        author: Author::Customer,
+        author_name: None,
+        body: "Still waiting for the courier".into(),
+        created_at: now,
+    };
+    store.add_follow_up(&follow, TicketStatus::HandedOff, None).await.unwrap();
+    let found = store.tickets(&words("courier")).await.unwrap();
+    assert_eq!(found.iter().map(|l| l.ticket.id).collect::<Vec<_>>(), [ids[1]]);
 
     let counts = store.ticket_counts().await.unwrap();
     let all = store.count_tickets(&TicketFilter::default()).await.unwrap();

@@ -239,6 +239,24 @@ async fn every_ticket_is_listed_newest_first_with_its_latest_decision() {
     assert_eq!(reopened["decision"]["outcome"], "handoff");
     assert_eq!(reopened["decision"]["rule"], "handoff.customer_follow_up", "{reopened:#}");
 
+    // Words: every one must appear in the ticket (its helpdesk id, the customer, the text) or in
+    // what the customer or an agent wrote after; never only in Kindly's own answer.
+    let found = |v: &Value| -> Vec<String> {
+        v["tickets"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(found(&app.get("/v1/tickets?q=t-list-2").await.1), std::slice::from_ref(&person));
+    assert_eq!(found(&app.get("/v1/tickets?q=real%20PERSON%20order").await.1), std::slice::from_ref(&person));
+    assert_eq!(
+        found(&app.get("/v1/tickets?q=did%20not%20work&status=handed_off").await.1),
+        std::slice::from_ref(&answered)
+    );
+    assert!(found(&app.get("/v1/tickets?q=person%20password").await.1).is_empty(), "all the words, not any");
+    let (_, answer) = app.get(&format!("/v1/tickets/{again}")).await;
+    assert!(answer["answer"]["body"].as_str().unwrap().contains("spam"), "{answer:#}");
+    assert_eq!(app.get("/v1/tickets?q=spam").await.1["total"], 0, "Kindly's answers are not searched");
+    assert_eq!(app.get("/v1/tickets?q=%3F%21").await.1["total"], 0, "no word, no match");
+    assert_eq!(app.get("/v1/tickets?q=%20").await.1["total"], 3, "a blank search is no search");
+
     // The pages show the same: the list with its counts, and one ticket's every decision.
     let page = |path: String| {
         let client = app.client.clone();
@@ -257,6 +275,8 @@ async fn every_ticket_is_listed_newest_first_with_its_latest_decision() {
     assert!(one.contains("Answered from article kb-011"), "{one}");
     assert!(one.contains("Handed off") && one.contains("It did not work."), "{one}");
     assert!(one.contains("tickets?customer=c-list-a\" id=\"customer-tickets\""), "{one}");
+    let (_, searched) = page("/tickets?q=real+person".into()).await;
+    assert!(searched.contains("1 ticket(s), with “real person”"), "{searched}");
     let (s, _) = page("/tickets?status=lost".into()).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     let (s, _) = page("/tickets/01a20762-1a0b-71d7-a1c2-4ef9da74abd9".into()).await;

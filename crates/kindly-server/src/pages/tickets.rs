@@ -13,7 +13,9 @@ use axum::http::StatusCode;
 use axum::response::Html;
 use axum::routing::get;
 use kindly_core::integration::IntegrationStore;
-use kindly_core::{Decision, Outcome, Permission, QueueStore, TicketId, TicketStatus, TicketStore};
+use kindly_core::{
+    Decision, Outcome, Permission, QueueStore, TicketFilter, TicketId, TicketStatus, TicketStore,
+};
 use serde::{Deserialize, Serialize};
 
 use super::console::{conversation, evidence_numbers};
@@ -38,6 +40,7 @@ struct ListQuery {
     status: Option<String>,
     intent: Option<String>,
     customer: Option<String>,
+    q: Option<String>,
     before: Option<String>,
 }
 
@@ -62,6 +65,8 @@ struct ListPage {
     status: Option<&'static str>,
     intent: String,
     customer: String,
+    /// The words searched for.
+    words: String,
     total: u64,
     /// Whether this is a later page (`before` given).
     later: bool,
@@ -112,8 +117,9 @@ async fn list(
             Some(v.parse::<TicketId>().map_err(|_| bad_query(format!("before: {v:?} is not a ticket id")))?)
         }
     };
-    let filter =
-        crate::routes::tickets::ticket_filter(&s, status, q.intent, q.customer, before, Some(SHOWN)).await?;
+    let asked =
+        TicketFilter { status, intent: q.intent, customer_id: q.customer, text: q.q, before, limit: SHOWN };
+    let filter = crate::routes::tickets::ticket_filter(&s, asked).await?;
     let stored = s.store.ticket_counts().await?;
     let counts = STATUSES
         .map(|st| {
@@ -140,10 +146,12 @@ async fn list(
         .collect();
     let intent = filter.intent.clone().unwrap_or_default();
     let customer = filter.customer_id.clone().unwrap_or_default();
+    let words = filter.text.clone().unwrap_or_default();
     let filters = serde_urlencoded::to_string([
         ("status", filter.status.map_or("", TicketStatus::as_str)),
         ("intent", intent.as_str()),
         ("customer", customer.as_str()),
+        ("q", words.as_str()),
     ])
     .unwrap_or_default();
     let page = ListPage {
@@ -151,6 +159,7 @@ async fn list(
         status: filter.status.map(TicketStatus::as_str),
         intent,
         customer,
+        words,
         total,
         later: before.is_some(),
         rows,

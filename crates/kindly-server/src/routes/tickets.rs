@@ -108,6 +108,8 @@ struct ListQuery {
     intent: Option<String>,
     /// The customer's id, as the helpdesk sent it.
     customer: Option<String>,
+    /// Words, all of which the ticket or what was written after it contains.
+    q: Option<String>,
     /// A ticket id: only tickets that arrived before it (the next page).
     before: Option<TicketId>,
     limit: Option<u32>,
@@ -128,25 +130,26 @@ async fn list(
     axum::extract::State(s): State,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<TicketList>, ApiError> {
-    let filter = ticket_filter(&s, q.status, q.intent, q.customer, q.before, q.limit).await?;
+    let asked = TicketFilter {
+        status: q.status,
+        intent: q.intent,
+        customer_id: q.customer,
+        text: q.q,
+        before: q.before,
+        limit: q.limit.unwrap_or(100),
+    };
+    let filter = ticket_filter(&s, asked).await?;
     let tickets = s.store.tickets(&filter).await?;
     let next_before =
         (tickets.len() as u32 == filter.limit).then(|| tickets.last().map(|t| t.ticket.id)).flatten();
     Ok(Json(TicketList { total: s.store.count_tickets(&filter).await?, tickets, next_before }))
 }
 
-/// The filter of a ticket list, checked: blank filters are no filters, the limit is 1 to 1000
-/// (100 by default), and `before` must name a ticket.
-pub(crate) async fn ticket_filter(
-    s: &AppState,
-    status: Option<TicketStatus>,
-    intent: Option<String>,
-    customer: Option<String>,
-    before: Option<TicketId>,
-    limit: Option<u32>,
-) -> Result<TicketFilter, ApiError> {
+/// A ticket list's filter, checked: blank filters are no filters, the limit is 1 to 1000, and
+/// `before` must name a ticket.
+pub(crate) async fn ticket_filter(s: &AppState, asked: TicketFilter) -> Result<TicketFilter, ApiError> {
     let given = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-    if let Some(id) = before
+    if let Some(id) = asked.before
         && s.store.ticket(id).await?.is_none()
     {
         return Err(ApiError::new(
@@ -156,11 +159,11 @@ pub(crate) async fn ticket_filter(
         ));
     }
     Ok(TicketFilter {
-        status,
-        intent: given(intent),
-        customer_id: given(customer),
-        before,
-        limit: limit.unwrap_or(100).clamp(1, 1000),
+        intent: given(asked.intent),
+        customer_id: given(asked.customer_id),
+        text: given(asked.text),
+        limit: asked.limit.clamp(1, 1000),
+        ..asked
     })
 }
 

@@ -58,6 +58,7 @@ fn templates() -> &'static Environment<'static> {
             ("sign_in.html", include_str!("../../templates/sign_in.html")),
             ("queue.html", include_str!("../../templates/queue.html")),
             ("handoff.html", include_str!("../../templates/handoff.html")),
+            ("conversation.html", include_str!("../../templates/conversation.html")),
             ("articles.html", include_str!("../../templates/articles.html")),
             ("article.html", include_str!("../../templates/article.html")),
             ("review.html", include_str!("../../templates/review.html")),
@@ -207,7 +208,7 @@ mod tests {
     #[test]
     fn every_template_compiles() {
         assert!(templates().get_template("base.html").is_ok());
-        assert_eq!(templates().templates().count(), 14);
+        assert_eq!(templates().templates().count(), 15);
     }
 
     #[test]

@@ -35,6 +35,12 @@ async fn shadow_mode_sends_nothing_and_measures_would_be_answers() {
     assert!(reason_codes(&sad).contains(&"bereavement".to_owned()), "{sad:#}");
     assert!(sad["decision"]["evidence"]["shadow"]["would_answer"].is_null());
 
+    // The ticket list says, per ticket, what Kindly would have done: a team can read the
+    // would-be answers before going live.
+    let (_, listed) = app.get("/v1/tickets?customer=c-s1").await;
+    let gist = listed["tickets"][0]["decision"]["summary"].as_str().unwrap();
+    assert!(gist.starts_with("handed off (shadow mode): Kindly would have answered"), "{listed:#}");
+
     // Before any verdict: coverage is known, precision is not.
     let (s, r) = app.get("/v1/shadow").await;
     assert_eq!(s, StatusCode::OK, "{r}");

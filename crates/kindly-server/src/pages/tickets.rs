@@ -53,8 +53,6 @@ struct Row {
     title: String,
     status: &'static str,
     intent: String,
-    /// answer | handoff | "" (not decided yet)
-    outcome: String,
     summary: String,
 }
 
@@ -140,7 +138,6 @@ async fn list(
             title: l.ticket.subject.clone().unwrap_or_else(|| opening_words(&l.ticket.body, 80)),
             status: l.ticket.status.as_str(),
             intent: l.ticket.intent.clone().unwrap_or_default(),
-            outcome: l.decision.as_ref().map(|d| d.outcome.clone()).unwrap_or_default(),
             summary: l.decision.map(|d| d.summary).unwrap_or_default(),
         })
         .collect();
@@ -179,8 +176,6 @@ struct DecisionView {
     decided: String,
     reasons: Vec<(String, String)>,
     numbers: Vec<String>,
-    /// In shadow mode, what Kindly would have done.
-    shadow: Option<String>,
     /// The closest knowledge: (reference, title, score, the text that matched).
     knowledge: Vec<(String, String, String, String)>,
     /// What answered it, when it answered: "article kb-001".
@@ -196,7 +191,6 @@ fn decision_view(d: &Decision) -> DecisionView {
         decided: d.decided_at.format("%Y-%m-%d %H:%M:%S").to_string(),
         reasons: d.reasons.iter().map(|r| (reason_label(r.code.code()), r.detail.clone())).collect(),
         numbers: evidence_numbers(d),
-        shadow: d.evidence.shadow.as_ref().map(|sh| sh.summary.clone()),
         knowledge: d
             .evidence
             .knowledge

@@ -120,7 +120,7 @@ struct TicketList {
     tickets: Vec<TicketListing>,
     /// How many tickets match the filters, whatever the limit and `before`.
     total: u64,
-    /// Pass as `before` for the next page; absent on a page that is not full.
+    /// Pass as `before` for the next page; `null` on a page that is not full.
     next_before: Option<TicketId>,
 }
 

@@ -116,14 +116,22 @@ async fn a_refused_connection_is_retried_until_the_helpdesk_is_back() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dead_letters_are_listed_counted_and_retried_by_hand() {
+/// A helpdesk that fails every call, and a routine ticket from it whose answer went dead after
+/// `max_attempts`: the helpdesk, the app, the webhook's answer and the dead actions.
+async fn a_dead_letter(max_attempts: u32, remote: &str) -> (MockHelpdesk, TestApp, Value, Vec<Value>) {
     let helpdesk = MockHelpdesk::start().await;
     helpdesk.fail_next(usize::MAX);
-    let app = app_for(&helpdesk.url, |s| s.integrations.outbox.max_attempts = 3).await;
-    let (status, v) = send(&app.client, &app.url, generic_ticket("d-1", "T-1", ROUTINE)).await;
+    let app = app_for(&helpdesk.url, |s| s.integrations.outbox.max_attempts = max_attempts).await;
+    let (status, v) =
+        send(&app.client, &app.url, generic_ticket(&format!("d-{remote}"), remote, ROUTINE)).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{v}");
     let dead = wait_outbox(&app.client, &app.url, "dead", |a| a.len() == 1).await;
+    (helpdesk, app, v, dead)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_letters_are_listed_counted_and_retried_by_hand() {
+    let (helpdesk, app, _, dead) = a_dead_letter(3, "T-1").await;
     assert_eq!(dead[0]["attempts"], 3);
     assert!(dead[0]["last_error"].as_str().unwrap().contains("500"), "{dead:#?}");
     assert_eq!(helpdesk.calls().len(), 3);
@@ -155,12 +163,7 @@ async fn dead_letters_are_listed_counted_and_retried_by_hand() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dead_letters_show_on_the_deliveries_page_and_are_sent_again_from_it() {
-    let helpdesk = MockHelpdesk::start().await;
-    helpdesk.fail_next(usize::MAX);
-    let app = app_for(&helpdesk.url, |s| s.integrations.outbox.max_attempts = 2).await;
-    let (status, v) = send(&app.client, &app.url, generic_ticket("p-1", "T-9", ROUTINE)).await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
-    let dead = wait_outbox(&app.client, &app.url, "dead", |a| a.len() == 1).await;
+    let (helpdesk, app, v, dead) = a_dead_letter(2, "T-9").await;
     let id = dead[0]["id"].as_i64().unwrap();
 
     // An agent signed in to the pages sees the dead letter, why it died, and a button.

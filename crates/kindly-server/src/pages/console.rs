@@ -16,7 +16,7 @@ use kindly_core::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{CsrfForm, NoFields, PageError, reason_label, render};
+use super::{CsrfForm, NoFields, PageError, minute, reason_label, render, status_label};
 use crate::auth::Principal;
 use crate::error::{ApiError, Path};
 use crate::routes::AppState;
@@ -267,7 +267,7 @@ async fn handoff_view(s: &AppState, who: &Principal, id: HandoffId) -> Result<Ha
                 (
                     t.created_at.format("%Y-%m-%d").to_string(),
                     t.subject.clone().unwrap_or_else(|| "(no subject)".into()),
-                    t.status.as_str().replace('_', " "),
+                    status_label(t.status),
                     t.intent.clone().unwrap_or_default(),
                     t.id.to_string(),
                 )
@@ -293,12 +293,12 @@ pub(super) fn conversation(
     let opening = (
         Author::Customer.as_str(),
         ticket.customer.name.clone().unwrap_or_else(|| "customer".into()),
-        ticket.created_at.format("%Y-%m-%d %H:%M").to_string(),
+        minute(ticket.created_at),
         ticket.text(),
     );
     let later = later.into_iter().map(|m| {
         let name = m.author_name.clone().unwrap_or_else(|| m.author.as_str().to_owned());
-        (m.author.as_str(), name, m.created_at.format("%Y-%m-%d %H:%M").to_string(), m.body)
+        (m.author.as_str(), name, minute(m.created_at), m.body)
     });
     std::iter::once(opening).chain(later).collect()
 }

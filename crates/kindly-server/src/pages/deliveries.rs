@@ -14,7 +14,7 @@ use kindly_core::Permission;
 use kindly_core::integration::{ActionState, IntegrationStore, OutboxAction};
 use serde::{Deserialize, Serialize};
 
-use super::{CsrfForm, PageError, render};
+use super::{CsrfForm, PageError, count_of, minute, render};
 use crate::auth::Principal;
 use crate::routes::AppState;
 
@@ -42,18 +42,17 @@ pub(super) struct Row {
 
 impl From<OutboxAction> for Row {
     fn from(a: OutboxAction) -> Self {
-        let time = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%d %H:%M").to_string();
         Row {
             id: a.id,
-            created: time(a.created_at),
+            created: minute(a.created_at),
             connection: a.connection,
             kind: a.kind.as_str(),
             remote_id: a.remote_id,
             state: a.state.as_str(),
             attempts: a.attempts,
             when: match (a.state, a.delivered_at) {
-                (ActionState::Delivered, Some(at)) => format!("arrived {}", time(at)),
-                (ActionState::Pending, _) => format!("next attempt {}", time(a.next_attempt_at)),
+                (ActionState::Delivered, Some(at)) => format!("arrived {}", minute(at)),
+                (ActionState::Pending, _) => format!("next attempt {}", minute(a.next_attempt_at)),
                 _ => String::new(),
             },
             last_error: a.last_error.unwrap_or_default(),
@@ -96,7 +95,7 @@ async fn deliveries(
         .collect();
     let stored = s.store.outbox_counts().await?;
     let counts = [ActionState::Pending, ActionState::Delivered, ActionState::Dead]
-        .map(|st| (st.as_str(), stored.iter().find(|(s, _)| *s == st).map_or(0, |(_, n)| *n)))
+        .map(|st| (st.as_str(), count_of(&stored, &st)))
         .to_vec();
     let rows = s.store.actions(state, SHOWN).await?.into_iter().map(Row::from).collect();
     let page = DeliveriesPage {

@@ -194,6 +194,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
 #[derive(serde::Deserialize)]
 pub(crate) struct NoFields {}
 
+/// A time as the pages show it, to the minute: "2026-12-07 12:18".
+pub(crate) fn minute(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// "handed_off" → "handed off".
+pub(crate) fn status_label(status: kindly_core::TicketStatus) -> String {
+    status.as_str().replace('_', " ")
+}
+
+/// How many of `what` a store's count per state holds (0 when it has none).
+pub(crate) fn count_of<S: PartialEq>(counts: &[(S, u64)], what: &S) -> u64 {
+    counts.iter().find(|(s, _)| s == what).map_or(0, |(_, n)| *n)
+}
+
 /// A short readable label for a reason code: `anger_or_frustration` → "Anger or frustration".
 pub(crate) fn reason_label(code: &str) -> String {
     let spaced = code.replace('_', " ");

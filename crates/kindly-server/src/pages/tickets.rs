@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::console::{conversation, evidence_numbers};
 use super::deliveries;
-use super::{PageError, reason_label, render};
+use super::{PageError, count_of, minute, reason_label, render, status_label};
 use crate::auth::Principal;
 use crate::error::{ApiError, Path};
 use crate::routes::AppState;
@@ -79,11 +79,6 @@ fn bad_query(message: String) -> PageError {
     PageError::from(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message))
 }
 
-/// "handed_off" → "handed off".
-fn status_label(status: TicketStatus) -> String {
-    status.as_str().replace('_', " ")
-}
-
 /// The first words of a text, at most `chars` characters, on a word boundary.
 fn opening_words(text: &str, chars: usize) -> String {
     let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -119,12 +114,7 @@ async fn list(
         TicketFilter { status, intent: q.intent, customer_id: q.customer, text: q.q, before, limit: SHOWN };
     let filter = crate::routes::tickets::ticket_filter(&s, asked).await?;
     let stored = s.store.ticket_counts().await?;
-    let counts = STATUSES
-        .map(|st| {
-            let n = stored.iter().find(|(s, _)| *s == st).map_or(0, |(_, n)| *n);
-            (st.as_str(), status_label(st), n)
-        })
-        .to_vec();
+    let counts = STATUSES.map(|st| (st.as_str(), status_label(st), count_of(&stored, &st))).to_vec();
     let total = s.store.count_tickets(&filter).await?;
     let listed = s.store.tickets(&filter).await?;
     let next =
@@ -133,7 +123,7 @@ async fn list(
         .into_iter()
         .map(|l| Row {
             id: l.ticket.id.to_string(),
-            received: l.ticket.received_at.format("%Y-%m-%d %H:%M").to_string(),
+            received: minute(l.ticket.received_at),
             customer: l.ticket.customer.name.clone().unwrap_or_else(|| l.ticket.customer.id.clone()),
             title: l.ticket.subject.clone().unwrap_or_else(|| opening_words(&l.ticket.body, 80)),
             status: l.ticket.status.as_str(),
@@ -168,8 +158,6 @@ async fn list(
 
 #[derive(Serialize)]
 struct DecisionView {
-    /// "Answered" or "Handed off".
-    outcome: &'static str,
     answered: bool,
     rule: String,
     summary: String,
@@ -184,7 +172,6 @@ struct DecisionView {
 
 fn decision_view(d: &Decision) -> DecisionView {
     DecisionView {
-        outcome: if d.is_answer() { "Answered" } else { "Handed off" },
         answered: d.is_answer(),
         rule: d.rule.clone(),
         summary: d.summary.clone(),
@@ -256,7 +243,7 @@ async fn show(
         subject: ticket.subject.clone().unwrap_or_else(|| opening_words(&ticket.body, 80)),
         status: status_label(ticket.status),
         channel: ticket.channel.clone(),
-        received: ticket.received_at.format("%Y-%m-%d %H:%M").to_string(),
+        received: minute(ticket.received_at),
         customer: ticket.customer.name.clone().unwrap_or_else(|| ticket.customer.id.clone()),
         customer_id: ticket.customer.id.clone(),
         customer_tickets: format!(

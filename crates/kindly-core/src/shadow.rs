@@ -16,6 +16,41 @@ pub struct ShadowCase {
     pub agent_intent: Option<String>,
 }
 
+/// Which shadow-mode tickets a list keeps, judged by their latest decision: what Kindly would
+/// have done, and what the person who resolved the ticket said of a would-be answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShadowFilter {
+    /// Kindly would have answered.
+    WouldAnswer,
+    /// Kindly would have handed off too.
+    WouldHandOff,
+    /// Would have answered, and the person who resolved the ticket gave the intent Kindly
+    /// predicted: the answer would have been right.
+    Confirmed,
+    /// Would have answered, and the person who resolved the ticket gave another intent: the
+    /// answer would have been wrong.
+    Corrected,
+}
+
+impl ShadowFilter {
+    pub const ALL: [ShadowFilter; 4] =
+        [Self::WouldAnswer, Self::WouldHandOff, Self::Confirmed, Self::Corrected];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WouldAnswer => "would_answer",
+            Self::WouldHandOff => "would_hand_off",
+            Self::Confirmed => "confirmed",
+            Self::Corrected => "corrected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+}
+
 /// Would-be coverage and precision over shadow decisions.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 pub struct ShadowReport {
@@ -73,6 +108,15 @@ pub fn wilson_lower_bound(successes: u64, trials: u64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shadow_filter_reads_back_what_it_writes() {
+        for f in ShadowFilter::ALL {
+            assert_eq!(ShadowFilter::parse(f.as_str()), Some(f));
+            assert_eq!(serde_json::to_string(&f).unwrap(), format!("\"{}\"", f.as_str()));
+        }
+        assert_eq!(ShadowFilter::parse("would answer"), None);
+    }
 
     fn case(predicted: &str, would_answer: bool, agent: Option<&str>) -> ShadowCase {
         ShadowCase {

@@ -234,6 +234,8 @@ pub struct TicketFilter {
     /// subject and body) or in what the customer and agents wrote after. Text without a letter or
     /// digit matches nothing.
     pub text: Option<String>,
+    /// Only tickets whose latest decision was made in shadow mode, and of those which.
+    pub shadow: Option<crate::ShadowFilter>,
     /// Only tickets received before this one (the next page of a list).
     pub before: Option<TicketId>,
     pub limit: u32,

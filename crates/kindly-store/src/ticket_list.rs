@@ -1,7 +1,7 @@
 //! The ticket list: every ticket newest first, filtered, each with the gist of its latest
 //! decision, so that a team can read what Kindly answered and why.
 
-use kindly_core::{DecisionGist, StoreError, TicketFilter, TicketListing, TicketStatus};
+use kindly_core::{DecisionGist, ShadowFilter, StoreError, TicketFilter, TicketListing, TicketStatus};
 use sqlx::QueryBuilder;
 use sqlx::sqlite::SqliteRow;
 
@@ -9,9 +9,35 @@ use crate::points::match_expression;
 use crate::rows::{self, get};
 use crate::{SqliteStore, backend, corrupt};
 
-/// The `WHERE` clause of a ticket filter (its `before` and limit aside).
+/// The tickets with their latest decision (`d`, NULL while a ticket waits for triage).
+const TICKETS_AND_LATEST_DECISION: &str = " FROM tickets t \
+     LEFT JOIN decisions d ON d.id = (SELECT max(id) FROM decisions WHERE ticket_id = t.id)";
+
+/// The intent of the first resolution of the ticket `t`: the person's verdict on a shadow
+/// decision, as shadow mode's scoreboard reads it.
+const RESOLVED_INTENT: &str =
+    "(SELECT intent FROM resolutions WHERE ticket_id = t.id ORDER BY created_at LIMIT 1)";
+
+/// The `WHERE` clause of a ticket filter (its `before` and limit aside), over
+/// [`TICKETS_AND_LATEST_DECISION`].
 fn matching(q: &mut QueryBuilder<'_, sqlx::Sqlite>, filter: &TicketFilter) {
     q.push(" WHERE 1 = 1");
+    if let Some(shadow) = filter.shadow {
+        let would_answer = ShadowFilter::WouldAnswer.as_str();
+        match shadow {
+            ShadowFilter::WouldAnswer | ShadowFilter::WouldHandOff => {
+                q.push(" AND d.shadow = ").push_bind(shadow.as_str());
+            }
+            ShadowFilter::Confirmed => {
+                q.push(" AND d.shadow = ").push_bind(would_answer);
+                q.push(format!(" AND {RESOLVED_INTENT} = d.intent"));
+            }
+            ShadowFilter::Corrected => {
+                q.push(" AND d.shadow = ").push_bind(would_answer);
+                q.push(format!(" AND {RESOLVED_INTENT} IS NOT d.intent AND {RESOLVED_INTENT} IS NOT NULL"));
+            }
+        }
+    }
     if let Some(status) = filter.status {
         q.push(" AND t.status = ").push_bind(status.as_str());
     }
@@ -54,10 +80,9 @@ impl SqliteStore {
     pub(crate) async fn list_tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketListing>, StoreError> {
         let mut q = QueryBuilder::<sqlx::Sqlite>::new(
             "SELECT t.*, c.email, c.name, c.flagged, d.outcome AS d_outcome, d.rule AS d_rule, \
-             json_extract(d.decision, '$.summary') AS d_summary, d.decided_at AS d_decided_at \
-             FROM tickets t JOIN customers c ON c.id = t.customer_id \
-             LEFT JOIN decisions d ON d.id = (SELECT max(id) FROM decisions WHERE ticket_id = t.id)",
+             json_extract(d.decision, '$.summary') AS d_summary, d.decided_at AS d_decided_at",
         );
+        q.push(TICKETS_AND_LATEST_DECISION).push(" JOIN customers c ON c.id = t.customer_id");
         matching(&mut q, filter);
         if let Some(before) = filter.before {
             // A ticket that does not exist yields NULL here, so the list is empty.
@@ -72,7 +97,8 @@ impl SqliteStore {
     }
 
     pub(crate) async fn count_listed_tickets(&self, filter: &TicketFilter) -> Result<u64, StoreError> {
-        let mut q = QueryBuilder::<sqlx::Sqlite>::new("SELECT count(*) FROM tickets t");
+        let mut q = QueryBuilder::<sqlx::Sqlite>::new("SELECT count(*)");
+        q.push(TICKETS_AND_LATEST_DECISION);
         matching(&mut q, filter);
         let n: i64 = q.build_query_scalar().fetch_one(&self.pool).await.map_err(backend)?;
         Ok(n as u64)

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kindly_core::ports::{Inserted, TriageRecord};
 use kindly_core::{
-    Decision, Handoff, Message, NewMessage, NewTicket, Outcome, StoreError, Ticket, TicketFilter, TicketId,
-    TicketListing, TicketStatus, TicketStore, TicketSummary,
+    Decision, Handoff, Message, NewMessage, NewTicket, Outcome, ShadowFilter, StoreError, Ticket,
+    TicketFilter, TicketId, TicketListing, TicketStatus, TicketStore, TicketSummary,
 };
 use sqlx::{Sqlite, Transaction};
 
@@ -57,14 +57,21 @@ pub(crate) async fn insert_decision(
         Outcome::Answer { .. } => "answer",
         Outcome::Handoff { .. } => "handoff",
     };
+    let shadow = d.evidence.shadow.as_ref().map(|s| match s.would_answer {
+        Some(_) => ShadowFilter::WouldAnswer.as_str(),
+        None => ShadowFilter::WouldHandOff.as_str(),
+    });
     sqlx::query(
-        "INSERT INTO decisions (ticket_id, outcome, rule, decision, decided_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO decisions (ticket_id, outcome, rule, decision, decided_at, intent, shadow) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(d.ticket_id.to_string())
     .bind(outcome)
     .bind(&d.rule)
     .bind(to_json(d)?)
     .bind(d.decided_at)
+    .bind(d.evidence.intent.as_ref().map(|i| i.intent.as_str()))
+    .bind(shadow)
     .execute(&mut **tx)
     .await
     .map_err(backend)?;

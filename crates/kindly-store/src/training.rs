@@ -108,15 +108,15 @@ impl TrainingStore for SqliteStore {
 
     async fn shadow_cases(&self, limit: u32) -> Result<Vec<ShadowCase>, StoreError> {
         let rows = sqlx::query(
-            "SELECT json_extract(d.decision, '$.evidence.intent.intent') AS predicted, \
-                    json_extract(d.decision, '$.evidence.shadow.would_answer') IS NOT NULL AS would_answer, \
+            "SELECT d.intent AS predicted, d.shadow = ? AS would_answer, \
                     r.id IS NOT NULL AS resolved, r.intent AS agent_intent \
              FROM decisions d \
              LEFT JOIN resolutions r ON r.id = \
                  (SELECT id FROM resolutions WHERE ticket_id = d.ticket_id ORDER BY created_at LIMIT 1) \
-             WHERE json_extract(d.decision, '$.evidence.shadow') IS NOT NULL \
+             WHERE d.shadow IS NOT NULL \
              ORDER BY d.id DESC LIMIT ?",
         )
+        .bind(kindly_core::ShadowFilter::WouldAnswer.as_str())
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await

@@ -11,8 +11,9 @@ use kindly_core::queue::HandoffContext;
 use kindly_core::{
     Article, ArticleStatus, Author, CharNgrams, Customer, Decision, Evidence, Handoff, HandoffId,
     HandoffReason, HandoffStatus, IntentModelRecord, Label, Lexicon, NewMessage, NewResolution, NewTicket,
-    Outcome, Point, PointKind, PointStatus, Priority, QueueFilter, Reason, RecordStore, SearchFilter, Source,
-    StoreError, TicketFilter, TicketId, TicketStatus, ValidationScores, WordGrams, policy,
+    Outcome, Point, PointKind, PointStatus, Priority, QueueFilter, Reason, RecordStore, SearchFilter,
+    ShadowFilter, Source, StoreError, TicketFilter, TicketId, TicketStatus, ValidationScores, WordGrams,
+    policy,
 };
 
 fn new_ticket(external_id: &str, customer: &str) -> NewTicket {
@@ -345,34 +346,62 @@ async fn shadow_cases_pair_would_be_answers_with_verdicts(store: &dyn RecordStor
         TriageRecord { decision, intent: Some("track_order".into()), answer: None, handoff: Some(handoff) }
     };
     let judged = store.insert_ticket(&new_ticket("shadow-1", "c9"), Utc::now()).await.unwrap().ticket;
+    let corrected = store.insert_ticket(&new_ticket("shadow-4", "c9"), Utc::now()).await.unwrap().ticket;
     let pending = store.insert_ticket(&new_ticket("shadow-2", "c9"), Utc::now()).await.unwrap().ticket;
     let declined = store.insert_ticket(&new_ticket("shadow-3", "c9"), Utc::now()).await.unwrap().ticket;
-    for (t, would) in [(judged.id, true), (pending.id, true), (declined.id, false)] {
+    for (t, would) in [(judged.id, true), (corrected.id, true), (pending.id, true), (declined.id, false)] {
         let record = shadowed(t, would);
         store.record_triage(&record).await.unwrap();
     }
-    let h = store.ticket_handoffs(judged.id).await.unwrap()[0].id;
-    store.claim(h, "ana", Utc::now()).await.unwrap();
-    let resolution = NewResolution {
-        handoff_id: h,
-        agent: "ana".into(),
-        reply: "It ships today".into(),
-        reusable: false,
-        intent: Some("track_order".into()),
-        resolved_at: Utc::now(),
-    };
-    store.resolve(&resolution).await.unwrap();
+    for (ticket, intent) in [(judged.id, "track_order"), (corrected.id, "return_item")] {
+        let h = store.ticket_handoffs(ticket).await.unwrap()[0].id;
+        store.claim(h, "ana", Utc::now()).await.unwrap();
+        let resolution = NewResolution {
+            handoff_id: h,
+            agent: "ana".into(),
+            reply: "It ships today".into(),
+            reusable: false,
+            intent: Some(intent.into()),
+            resolved_at: Utc::now(),
+        };
+        store.resolve(&resolution).await.unwrap();
+    }
 
     let cases = store.shadow_cases(10).await.unwrap();
-    assert_eq!(cases.len(), 3);
+    assert_eq!(cases.len(), 4);
     assert_eq!(
         cases.iter().map(|c| (c.would_answer, c.resolved)).collect::<Vec<_>>(),
-        vec![(false, false), (true, false), (true, true)],
+        vec![(false, false), (true, false), (true, true), (true, true)],
         "newest first"
     );
-    assert_eq!(cases[2].agent_intent.as_deref(), Some("track_order"));
-    assert_eq!(cases[2].predicted_intent.as_deref(), Some("track_order"));
+    assert_eq!(cases[2].agent_intent.as_deref(), Some("return_item"));
+    assert_eq!(cases[3].agent_intent.as_deref(), Some("track_order"));
+    assert_eq!(cases[3].predicted_intent.as_deref(), Some("track_order"));
     assert_eq!(store.shadow_cases(1).await.unwrap().len(), 1);
+
+    // The ticket list keeps the tickets of each kind of shadow decision, by the latest decision.
+    let shadow = |f: ShadowFilter| TicketFilter { shadow: Some(f), ..Default::default() };
+    let listed = |f| async move {
+        let listed = store.tickets(&shadow(f)).await.unwrap();
+        assert_eq!(store.count_tickets(&shadow(f)).await.unwrap(), listed.len() as u64, "{f:?}");
+        listed.into_iter().map(|l| l.ticket.id).collect::<Vec<_>>()
+    };
+    assert_eq!(listed(ShadowFilter::WouldAnswer).await, [pending.id, corrected.id, judged.id]);
+    assert_eq!(listed(ShadowFilter::WouldHandOff).await, [declined.id]);
+    assert_eq!(listed(ShadowFilter::Confirmed).await, [judged.id]);
+    assert_eq!(listed(ShadowFilter::Corrected).await, [corrected.id]);
+    // A later live decision (a follow-up after going live) takes the ticket out of the shadow lists.
+    let (live, handoff) = handoff_decision(declined.id, HandoffReason::RepeatContact);
+    let follow = NewMessage {
+        ticket_id: declined.id,
+        author: Author::Customer,
+        author_name: None,
+        body: "Any news?".into(),
+        created_at: Utc::now(),
+    };
+    store.add_follow_up(&follow, TicketStatus::HandedOff, Some((&live, &handoff))).await.unwrap();
+    assert!(listed(ShadowFilter::WouldHandOff).await.is_empty());
+    assert_eq!(store.shadow_cases(10).await.unwrap().len(), 4, "the scoreboard keeps every shadow decision");
 }
 
 /// The count ignores the limit (so a page can say "200 of 512"), and `due_before` finds overdue

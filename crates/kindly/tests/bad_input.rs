@@ -225,6 +225,15 @@ async fn bad_requests_are_refused_clearly_and_store_nothing() {
             "invalid_query",
         ),
         (
+            "ticket list: unknown shadow-mode filter",
+            Method::GET,
+            "/v1/tickets?shadow=right",
+            json,
+            Vec::new(),
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        (
             "ticket list: unknown filter",
             Method::GET,
             "/v1/tickets?agent=ana",

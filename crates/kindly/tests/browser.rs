@@ -352,6 +352,10 @@ async fn a_knowledge_manager_approves_a_proposal_that_then_answers_a_paraphrase(
     browser.goto(&format!("{}/studio/dashboard", app.url)).await;
     assert!(browser.exists("svg.chart rect").await, "{}", browser.source().await);
     assert!(browser.text("#intents").await.contains("speaker_water_resistance"));
+    assert!(
+        !browser.exists("#shadow").await,
+        "no shadow-mode scoreboard while live with no shadow decisions"
+    );
     browser.screenshot(&screenshots().join("dashboard.png")).await;
 
     browser.close().await;

@@ -258,28 +258,20 @@ async fn every_ticket_is_listed_newest_first_with_its_latest_decision() {
     assert_eq!(app.get("/v1/tickets?q=%20").await.1["total"], 3, "a blank search is no search");
 
     // The pages show the same: the list with its counts, and one ticket's every decision.
-    let page = |path: String| {
-        let client = app.client.clone();
-        let url = format!("{}{path}", app.url);
-        async move {
-            let r = client.get(url).send().await.unwrap();
-            (r.status(), r.text().await.unwrap())
-        }
-    };
-    let (s, list) = page("/tickets".into()).await;
+    let (s, list) = app.page("/tickets").await;
     assert_eq!(s, StatusCode::OK);
     assert!(list.contains("answered: 1") && list.contains("handed off: 2"), "{list}");
     assert!(list.contains(&format!("/tickets/{again}")), "{list}");
-    let (s, one) = page(format!("/tickets/{answered}")).await;
+    let (s, one) = app.page(&format!("/tickets/{answered}")).await;
     assert_eq!(s, StatusCode::OK);
     assert!(one.contains("Answered from article kb-011"), "{one}");
     assert!(one.contains("Handed off") && one.contains("It did not work."), "{one}");
     assert!(one.contains("tickets?customer=c-list-a\" id=\"customer-tickets\""), "{one}");
-    let (_, searched) = page("/tickets?q=real+person".into()).await;
+    let (_, searched) = app.page("/tickets?q=real+person").await;
     assert!(searched.contains("1 ticket(s), with “real person”"), "{searched}");
-    let (s, _) = page("/tickets?status=lost".into()).await;
+    let (s, _) = app.page("/tickets?status=lost").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, _) = page("/tickets/01a20762-1a0b-71d7-a1c2-4ef9da74abd9".into()).await;
+    let (s, _) = app.page("/tickets/01a20762-1a0b-71d7-a1c2-4ef9da74abd9").await;
     assert_eq!(s, StatusCode::NOT_FOUND, "a ticket id that names no ticket");
     app.stop().await;
 }

@@ -68,6 +68,43 @@ async fn shadow_mode_sends_nothing_and_measures_would_be_answers() {
     assert_eq!(r["precision"], 1.0);
     assert!(r["precision_lower_bound"].as_f64().unwrap() < 1.0, "one verdict proves little: {r}");
 
+    // The ticket list sorts shadow decisions by what Kindly would have done and by the verdict.
+    let ids = |listed: &serde_json::Value| -> Vec<String> {
+        listed["tickets"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_owned()).collect()
+    };
+    let (mine, sad_id) = (t["id"].as_str().unwrap(), sad["id"].as_str().unwrap());
+    for (filter, expected) in [
+        ("would_answer", vec![mine]),
+        ("would_hand_off", vec![sad_id]),
+        ("confirmed", vec![mine]),
+        ("corrected", vec![]),
+    ] {
+        let (s, listed) = app.get(&format!("/v1/tickets?shadow={filter}")).await;
+        assert_eq!(s, StatusCode::OK, "{listed}");
+        assert_eq!(ids(&listed), expected, "{filter}: {listed:#}");
+        assert_eq!(listed["total"], expected.len(), "{filter}");
+    }
+    let (s, r) = app.get("/v1/tickets?shadow=maybe").await;
+    assert_eq!((s, r["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_query")), "{r}");
+
+    // The dashboard shows the scoreboard and leads to the tickets behind each number.
+    let (s, dashboard) = app.page("/studio/dashboard").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(dashboard.contains("Shadow mode is on"), "{dashboard}");
+    assert!(dashboard.contains("<strong>50.0%</strong> of the latest 2 shadow decisions"), "{dashboard}");
+    assert!(dashboard.contains("<strong>100.0%</strong> of the 1 would-be answers"), "{dashboard}");
+    assert!(dashboard.contains("href=\"/tickets?shadow=corrected\""), "{dashboard}");
+    let (s, wrong) = app.page("/tickets?shadow=corrected").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        wrong.contains("0 ticket(s)") && wrong.contains("shadow mode: would have answered, but"),
+        "{wrong}"
+    );
+    let (s, right) = app.page("/tickets?shadow=confirmed").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(right.contains(&format!("/tickets/{mine}")) && !right.contains(&format!("/tickets/{sad_id}")));
+    assert_eq!(app.page("/tickets?shadow=maybe").await.0, StatusCode::BAD_REQUEST);
+
     let metrics = app.client.get(format!("{}/metrics", app.url)).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("kindly_shadow_precision 1"), "{metrics}");
     assert!(metrics.contains("kindly_shadow_coverage 0.5"), "{metrics}");

@@ -1,6 +1,7 @@
 //! The automation dashboard: tickets per day answered versus handed off, reopens after automatic
 //! answers (the precision signal), handoff reasons, SLA attainment, a per-intent table and volume
-//! by lifecycle stage, over the last 30 days.
+//! by lifecycle stage, over the last 30 days; and, in shadow mode, what Kindly would have answered
+//! and how often the people who resolved those tickets agreed.
 
 use std::sync::Arc;
 
@@ -9,13 +10,14 @@ use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
 use chrono::Utc;
-use kindly_core::Permission;
+use kindly_core::{Permission, ShadowReport};
 use kindly_store::IntentRow;
 use serde::Serialize;
 
 use super::{PageError, charts, reason_label, render};
 use crate::auth::Principal;
 use crate::routes::AppState;
+use crate::routes::trust::{DEFAULT_WINDOW, shadow_metrics};
 
 const DAYS: i64 = 30;
 
@@ -36,6 +38,42 @@ struct DashboardPage {
     within_sla: u64,
     sla_rate: String,
     intents: Vec<IntentRow>,
+    /// Shadow mode's scoreboard, while shadow mode is on or shadow decisions are on record.
+    shadow: Option<ShadowPanel>,
+}
+
+/// What Kindly would have done over the latest shadow decisions, and how often a person agreed.
+#[derive(Serialize)]
+struct ShadowPanel {
+    on: bool,
+    decided: u64,
+    would_answer: u64,
+    coverage: String,
+    judged: u64,
+    correct: u64,
+    wrong: u64,
+    /// Would-be answers no person has judged yet.
+    unjudged: u64,
+    precision: String,
+    precision_lower_bound: String,
+    target: String,
+}
+
+fn shadow_panel(on: bool, r: &ShadowReport, target_precision: f32) -> Option<ShadowPanel> {
+    let share = |p: Option<f64>| p.map_or("–".into(), |p| format!("{:.1}%", p * 100.0));
+    (on || r.decided > 0).then(|| ShadowPanel {
+        on,
+        decided: r.decided,
+        would_answer: r.would_answer,
+        coverage: share(r.coverage),
+        judged: r.judged,
+        correct: r.correct,
+        wrong: r.judged - r.correct,
+        unjudged: r.would_answer - r.judged,
+        precision: share(r.precision),
+        precision_lower_bound: share(r.precision_lower_bound),
+        target: format!("{:.0}%", target_precision * 100.0),
+    })
 }
 
 fn percent(part: u64, whole: u64) -> String {
@@ -51,6 +89,9 @@ async fn dashboard(State(s): State<Arc<AppState>>, who: Principal) -> Result<Htm
     let reasons: Vec<(String, u64)> =
         stats.reasons.iter().map(|c| (reason_label(&c.label), c.count)).collect();
     let stages: Vec<(String, u64)> = stats.stages.iter().map(|c| (reason_label(&c.label), c.count)).collect();
+    let settings = s.pipeline.settings();
+    let report = shadow_metrics(s.store.as_ref(), DEFAULT_WINDOW).await?;
+    let shadow = shadow_panel(settings.shadow_mode, &report, settings.intent.target_precision);
     let page = DashboardPage {
         days: DAYS,
         per_day_svg: charts::paired_bars(
@@ -68,6 +109,7 @@ async fn dashboard(State(s): State<Arc<AppState>>, who: Principal) -> Result<Htm
         within_sla: stats.resolved_within_sla,
         sla_rate: percent(stats.resolved_within_sla, stats.resolved),
         intents: stats.intents,
+        shadow,
     };
     render("dashboard.html", &who, page)
 }

@@ -14,7 +14,8 @@ use axum::response::Html;
 use axum::routing::get;
 use kindly_core::integration::IntegrationStore;
 use kindly_core::{
-    Decision, Outcome, Permission, QueueStore, TicketFilter, TicketId, TicketStatus, TicketStore,
+    Decision, Outcome, Permission, QueueStore, ShadowFilter, TicketFilter, TicketId, TicketStatus,
+    TicketStore,
 };
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +42,7 @@ struct ListQuery {
     intent: Option<String>,
     customer: Option<String>,
     q: Option<String>,
+    shadow: Option<String>,
     before: Option<String>,
 }
 
@@ -65,6 +67,12 @@ struct ListPage {
     customer: String,
     /// The words searched for.
     words: String,
+    /// Whether to offer the shadow-mode filter: shadow mode is on, or the filter is in use.
+    shadow_filters: bool,
+    /// (value, label, chosen) of each shadow-mode filter.
+    shadow_choices: Vec<(&'static str, &'static str, bool)>,
+    /// The chosen shadow-mode filter, in words.
+    shadow: Option<&'static str>,
     total: u64,
     /// Whether this is a later page (`before` given).
     later: bool,
@@ -73,6 +81,16 @@ struct ListPage {
     next: Option<String>,
     /// The query string of the filters, to carry over to the next page.
     filters: String,
+}
+
+/// A shadow-mode filter in words, as the Tickets page and the dashboard name it.
+pub(super) fn shadow_label(f: ShadowFilter) -> &'static str {
+    match f {
+        ShadowFilter::WouldAnswer => "Kindly would have answered",
+        ShadowFilter::WouldHandOff => "Kindly would have handed off too",
+        ShadowFilter::Confirmed => "would have answered, and the person agreed on the intent",
+        ShadowFilter::Corrected => "would have answered, but the person gave another intent",
+    }
 }
 
 fn bad_query(message: String) -> PageError {
@@ -110,8 +128,23 @@ async fn list(
             Some(v.parse::<TicketId>().map_err(|_| bad_query(format!("before: {v:?} is not a ticket id")))?)
         }
     };
-    let asked =
-        TicketFilter { status, intent: q.intent, customer_id: q.customer, text: q.q, before, limit: SHOWN };
+    let shadow = match q.shadow.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => Some(ShadowFilter::parse(v).ok_or_else(|| {
+            bad_query(format!(
+                "shadow: expected one of would_answer, would_hand_off, confirmed or corrected, not {v:?}"
+            ))
+        })?),
+    };
+    let asked = TicketFilter {
+        status,
+        intent: q.intent,
+        customer_id: q.customer,
+        text: q.q,
+        shadow,
+        before,
+        limit: SHOWN,
+    };
     let filter = crate::routes::tickets::ticket_filter(&s, asked).await?;
     let stored = s.store.ticket_counts().await?;
     let counts = STATUSES.map(|st| (st.as_str(), status_label(st), count_of(&stored, &st))).to_vec();
@@ -139,6 +172,7 @@ async fn list(
         ("intent", intent.as_str()),
         ("customer", customer.as_str()),
         ("q", words.as_str()),
+        ("shadow", filter.shadow.map_or("", ShadowFilter::as_str)),
     ])
     .unwrap_or_default();
     let page = ListPage {
@@ -147,6 +181,11 @@ async fn list(
         intent,
         customer,
         words,
+        shadow_filters: s.pipeline.settings().shadow_mode || filter.shadow.is_some(),
+        shadow_choices: ShadowFilter::ALL
+            .map(|f| (f.as_str(), shadow_label(f), filter.shadow == Some(f)))
+            .to_vec(),
+        shadow: filter.shadow.map(shadow_label),
         total,
         later: before.is_some(),
         rows,

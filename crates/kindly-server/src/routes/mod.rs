@@ -5,7 +5,7 @@ mod health;
 mod kb;
 pub(crate) mod outbox;
 pub(crate) mod tickets;
-mod trust;
+pub(crate) mod trust;
 mod webhooks;
 
 use std::sync::Arc;

@@ -10,8 +10,8 @@ use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use kindly_core::integration::{IntegrationStore, OutboxAction};
 use kindly_core::{
-    Customer, Decision, Handoff, Message, NewTicket, QueueStore, Ticket, TicketFilter, TicketId,
-    TicketListing, TicketStatus, TicketStore,
+    Customer, Decision, Handoff, Message, NewTicket, QueueStore, ShadowFilter, Ticket, TicketFilter,
+    TicketId, TicketListing, TicketStatus, TicketStore,
 };
 use serde::{Deserialize, Serialize};
 
@@ -110,6 +110,8 @@ struct ListQuery {
     customer: Option<String>,
     /// Words, all of which the ticket or what was written after it contains.
     q: Option<String>,
+    /// Shadow mode: would_answer | would_hand_off | confirmed | corrected (by the latest decision).
+    shadow: Option<ShadowFilter>,
     /// A ticket id: only tickets that arrived before it (the next page).
     before: Option<TicketId>,
     limit: Option<u32>,
@@ -135,6 +137,7 @@ async fn list(
         intent: q.intent,
         customer_id: q.customer,
         text: q.q,
+        shadow: q.shadow,
         before: q.before,
         limit: q.limit.unwrap_or(100),
     };

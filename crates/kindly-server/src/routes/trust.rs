@@ -13,7 +13,7 @@ use super::{AppState, State};
 use crate::error::{ApiError, Json, Query};
 
 /// Shadow decisions scored by default (the latest ones).
-pub(super) const DEFAULT_WINDOW: u32 = 1000;
+pub(crate) const DEFAULT_WINDOW: u32 = 1000;
 const MAX_WINDOW: u32 = 100_000;
 
 pub(super) fn router() -> Router<Arc<AppState>> {
@@ -62,7 +62,7 @@ async fn shadow_report(
 }
 
 /// Scores the latest shadow decisions and publishes the result as gauges.
-pub(super) async fn shadow_metrics(store: &dyn TrainingStore, window: u32) -> Result<ShadowReport, ApiError> {
+pub(crate) async fn shadow_metrics(store: &dyn TrainingStore, window: u32) -> Result<ShadowReport, ApiError> {
     let report = shadow::measure(&store.shadow_cases(window).await?);
     metrics::gauge!("kindly_shadow_decisions").set(report.decided as f64);
     metrics::gauge!("kindly_shadow_would_answer").set(report.would_answer as f64);

@@ -133,6 +133,12 @@ impl TestApp {
         decode(r).await
     }
 
+    /// A web page, read with the API token (pages accept it as well as a session).
+    pub async fn page(&self, path: &str) -> (StatusCode, String) {
+        let r = self.client.get(format!("{}{path}", self.url)).send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         let r = self.client.post(format!("{}{path}", self.url)).json(&body).send().await.unwrap();
         decode(r).await

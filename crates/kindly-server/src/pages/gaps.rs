@@ -12,7 +12,7 @@ use chrono::Utc;
 use kindly_core::{Article, ArticleStatus, Embedder, KnowledgeStore, Permission};
 use serde::{Deserialize, Serialize};
 
-use super::{CsrfForm, PageError, render};
+use super::{CsrfForm, PageError, opening_words, render};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::routes::AppState;
@@ -98,7 +98,7 @@ async fn draft(
     let first = questions.first().cloned().ok_or_else(|| {
         ApiError::invalid(kindly_core::ValidationError::new("questions", "a gap needs at least one question"))
     })?;
-    let title: String = first.chars().take(80).collect();
+    let title = opening_words(&first, 80);
     let body = if form.reply.trim().is_empty() {
         format!(
             "Draft for a knowledge gap: {} customers asked this and no article answered it. Write the answer here.",

@@ -216,6 +216,17 @@ pub(crate) fn reason_label(code: &str) -> String {
     chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
+/// The first words of a text, at most `chars` characters, on a word boundary.
+pub(super) fn opening_words(text: &str, chars: usize) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= chars {
+        return line;
+    }
+    let cut: String = line.chars().take(chars).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head).to_owned();
+    format!("{cut}…")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +235,13 @@ mod tests {
     fn every_template_compiles() {
         assert!(templates().get_template("base.html").is_ok());
         assert_eq!(templates().templates().count(), 15);
+    }
+
+    #[test]
+    fn opening_words_cut_on_a_word_boundary() {
+        assert_eq!(opening_words("Where  is\nmy parcel?", 80), "Where is my parcel?");
+        assert_eq!(opening_words("Where is my parcel? I ordered on Monday.", 16), "Where is my…");
+        assert_eq!(opening_words("Überraschung", 5), "Überr…");
     }
 
     #[test]

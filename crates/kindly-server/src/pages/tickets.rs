@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::console::{conversation, evidence_numbers};
 use super::deliveries;
-use super::{PageError, count_of, minute, reason_label, render, status_label};
+use super::{PageError, count_of, minute, opening_words, reason_label, render, status_label};
 use crate::auth::Principal;
 use crate::error::{ApiError, Path};
 use crate::routes::AppState;
@@ -95,17 +95,6 @@ pub(super) fn shadow_label(f: ShadowFilter) -> &'static str {
 
 fn bad_query(message: String) -> PageError {
     PageError::from(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message))
-}
-
-/// The first words of a text, at most `chars` characters, on a word boundary.
-fn opening_words(text: &str, chars: usize) -> String {
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() <= chars {
-        return line;
-    }
-    let cut: String = line.chars().take(chars).collect();
-    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head).to_owned();
-    format!("{cut}…")
 }
 
 async fn list(
@@ -308,16 +297,4 @@ async fn show(
         retried: q.retried,
     };
     render("ticket.html", &who, page)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn opening_words_cut_on_a_word_boundary() {
-        assert_eq!(opening_words("Where  is\nmy parcel?", 80), "Where is my parcel?");
-        assert_eq!(opening_words("Where is my parcel? I ordered on Monday.", 16), "Where is my…");
-        assert_eq!(opening_words("Überraschung", 5), "Überr…");
-    }
 }

@@ -92,6 +92,32 @@ pub fn measure(cases: &[ShadowCase]) -> ShadowReport {
     }
 }
 
+/// Shadow mode's scoreboard for one predicted intent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntentShadowReport {
+    pub intent: String,
+    #[serde(flatten)]
+    pub report: ShadowReport,
+}
+
+/// Scores shadow decisions per predicted intent, the intents Kindly would have answered most
+/// first: which intents are ready to go live, and which belong on the human-only list for now.
+/// Decisions without a predicted intent (the pipeline failed) are left out.
+pub fn measure_by_intent(cases: &[ShadowCase]) -> Vec<IntentShadowReport> {
+    let mut by_intent: std::collections::BTreeMap<&str, Vec<ShadowCase>> = Default::default();
+    for case in cases {
+        if let Some(intent) = &case.predicted_intent {
+            by_intent.entry(intent).or_default().push(case.clone());
+        }
+    }
+    let mut reports: Vec<IntentShadowReport> = by_intent
+        .into_iter()
+        .map(|(intent, cases)| IntentShadowReport { intent: intent.to_owned(), report: measure(&cases) })
+        .collect();
+    reports.sort_by(|a, b| b.report.would_answer.cmp(&a.report.would_answer).then(a.intent.cmp(&b.intent)));
+    reports
+}
+
 /// Lower end of the 95% Wilson score interval for `successes / trials`.
 pub fn wilson_lower_bound(successes: u64, trials: u64) -> Option<f64> {
     if trials == 0 {
@@ -152,6 +178,27 @@ mod tests {
         assert_eq!(r.precision, Some(0.5));
         let lb = r.precision_lower_bound.unwrap();
         assert!(lb > 0.0 && lb < 0.5, "{lb}");
+    }
+
+    #[test]
+    fn each_intent_is_scored_apart_most_answered_first() {
+        let mut cases = vec![
+            case("refund", true, Some("refund")),
+            case("refund", true, Some("cancel_order")),
+            case("track_order", true, None),
+            case("track_order", true, Some("track_order")),
+            case("track_order", false, None),
+            case("bereavement", false, None),
+        ];
+        cases.push(ShadowCase { predicted_intent: None, ..case("x", false, None) });
+        let r = measure_by_intent(&cases);
+        let intents: Vec<&str> = r.iter().map(|i| i.intent.as_str()).collect();
+        assert_eq!(intents, ["refund", "track_order", "bereavement"], "ties by name");
+        assert_eq!((r[0].report.would_answer, r[0].report.judged, r[0].report.precision), (2, 2, Some(0.5)));
+        assert_eq!((r[1].report.decided, r[1].report.would_answer, r[1].report.precision), (3, 2, Some(1.0)));
+        assert_eq!((r[2].report.would_answer, r[2].report.coverage), (0, Some(0.0)));
+        let total: u64 = r.iter().map(|i| i.report.decided).sum();
+        assert_eq!(total, 6, "a decision without an intent is left out");
     }
 
     #[test]

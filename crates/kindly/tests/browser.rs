@@ -3,9 +3,11 @@
 //! resolution that then answers a paraphrase, and a refused article save keeps what was typed;
 //! roles and CSRF are enforced; a reply typed as the session ends and an unsaved article are
 //! offered back (and forgotten on signing out); an admin manages people on their page; the
-//! tickets pages show what Kindly answered and why.
+//! tickets pages show what Kindly answered and why; a team in shadow mode reads its scoreboard and
+//! the would-be wrong answers.
 //! Screenshots of the queue, the ticket page (also with a restored draft), the article editor,
-//! the dashboard, the people page, the ticket list and a ticket's decisions are saved in target/screenshots.
+//! the dashboard, the people page, the ticket list, a ticket's decisions and shadow mode's
+//! scoreboard are saved in target/screenshots.
 //!
 //! Needs /usr/bin/chromium and /usr/bin/chromedriver (`scripts/install-browser.sh`, run by
 //! `make test`).
@@ -173,6 +175,65 @@ async fn the_tickets_page_shows_what_kindly_answered_and_why() {
     browser.click(&format!("a[href='/console/handoffs/{handoff}']")).await;
     browser.find("#claim").await;
     assert!(browser.current_url().await.ends_with(&handoff));
+
+    browser.close().await;
+    app.stop().await;
+}
+
+/// A team in shadow mode reads the scoreboard on the dashboard and, from it, the would-be answers
+/// a person corrected: what they would have sent wrongly had Kindly been live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_in_shadow_mode_reads_the_would_be_wrong_answers() {
+    let app = TestApp::spawn_with(|s| s.pipeline.shadow_mode = true).await;
+    person(&app, "kim@example.com", Role::KnowledgeManager).await;
+    let mut would_answer = Vec::new();
+    for (id, body, agent_intent) in [
+        ("b-shadow-1", "How do I reset my password for the Lumo app?", None),
+        (
+            "b-shadow-2",
+            "I was charged twice for the same order, can I get my money back?",
+            Some("refund_status"),
+        ),
+    ] {
+        let (handoff, t) = handed_off(&app, id, body).await;
+        assert!(!t["decision"]["evidence"]["shadow"]["would_answer"].is_null(), "{t:#}");
+        let predicted = t["decision"]["evidence"]["intent"]["intent"].as_str().unwrap().to_owned();
+        app.post(&format!("/v1/handoffs/{handoff}/claim"), json!({ "agent": "ana" })).await;
+        let verdict = agent_intent.unwrap_or(&predicted);
+        let (s, r) = app
+            .post(
+                &format!("/v1/handoffs/{handoff}/resolve"),
+                json!({ "agent": "ana", "reply": "Done for you.", "reusable": false, "intent": verdict }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        would_answer.push((t["id"].as_str().unwrap().to_owned(), predicted));
+    }
+    handed_off(&app, "b-shadow-3", "My father died last week and I need to close his account.").await;
+
+    let driver = Driver::start().await;
+    let profile = tempfile::tempdir().unwrap();
+    let browser = sign_in(&app, &driver, &profile, "kim@example.com").await;
+    browser.click("nav a[href='/studio/dashboard']").await;
+    let board = browser.text("#shadow").await;
+    assert!(board.contains("Shadow mode is on"), "{board}");
+    assert!(board.contains("66.7% of the latest 3 shadow decisions"), "{board}");
+    assert!(board.contains("50.0% of the 2 would-be answers a person has judged were right"), "{board}");
+    let per_intent = browser.text("#shadow-intents").await;
+    assert!(per_intent.contains(&would_answer[1].1), "{per_intent}");
+    browser.screenshot(&screenshots().join("shadow.png")).await;
+
+    // The number of wrong ones leads to them.
+    browser.click("#shadow-corrected").await;
+    let caption = browser.text_containing("#ticket-count", "shadow mode").await;
+    assert_eq!(
+        caption,
+        "1 ticket(s); shadow mode: would have answered, but the person gave another intent; newest first"
+    );
+    let rows = browser.text("#tickets tbody").await;
+    assert!(rows.contains("I was charged twice") && !rows.contains("reset my password"), "{rows}");
+    assert!(rows.contains("Kindly would have answered"), "{rows}");
+    assert!(browser.exists("#shadow option[value='corrected'][selected]").await);
 
     browser.close().await;
     app.stop().await;

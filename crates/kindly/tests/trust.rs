@@ -1,7 +1,8 @@
 //! What a team checks before trusting Kindly: shadow mode decides without sending and measures
-//! its would-be precision and coverage; intent model versions are listed with their scores; a
-//! knowledge change retrains the model in the background while the old version keeps serving;
-//! imported labels teach new intents.
+//! its would-be precision and coverage, in all and per intent, and lists the tickets behind each
+//! number; intent model versions are listed with their scores; a knowledge change retrains the
+//! model in the background while the old version keeps serving. (Imported labels teaching a new
+//! intent are tested in cli.rs.)
 
 mod common;
 
@@ -67,6 +68,12 @@ async fn shadow_mode_sends_nothing_and_measures_would_be_answers() {
     assert_eq!((r["judged"].as_u64(), r["correct"].as_u64()), (Some(1), Some(1)), "{r}");
     assert_eq!(r["precision"], 1.0);
     assert!(r["precision_lower_bound"].as_f64().unwrap() < 1.0, "one verdict proves little: {r}");
+    // Per predicted intent: the one Kindly would have answered first, judged right.
+    let first = &r["intents"][0];
+    assert_eq!(first["intent"].as_str(), Some(predicted), "{r}");
+    assert_eq!((first["would_answer"].as_u64(), first["correct"].as_u64()), (Some(1), Some(1)), "{r}");
+    let decided: u64 = r["intents"].as_array().unwrap().iter().map(|i| i["decided"].as_u64().unwrap()).sum();
+    assert_eq!(decided, 2, "every shadow decision has a predicted intent here: {r}");
 
     // The ticket list sorts shadow decisions by what Kindly would have done and by the verdict.
     let ids = |listed: &serde_json::Value| -> Vec<String> {
@@ -94,6 +101,8 @@ async fn shadow_mode_sends_nothing_and_measures_would_be_answers() {
     assert!(dashboard.contains("<strong>50.0%</strong> of the latest 2 shadow decisions"), "{dashboard}");
     assert!(dashboard.contains("<strong>100.0%</strong> of the 1 would-be answers"), "{dashboard}");
     assert!(dashboard.contains("href=\"/tickets?shadow=corrected\""), "{dashboard}");
+    let row = format!("<tr><td>{predicted}</td><td>1</td><td>1 (100.0%)</td><td>1</td><td>1</td><td>0</td>");
+    assert!(dashboard.contains(&row), "{dashboard}");
     let (s, wrong) = app.page("/tickets?shadow=corrected").await;
     assert_eq!(s, StatusCode::OK);
     assert!(

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
 use chrono::Utc;
-use kindly_core::{Permission, ShadowReport};
+use kindly_core::{IntentShadowReport, Permission, ShadowReport};
 use kindly_store::IntentRow;
 use serde::Serialize;
 
@@ -42,10 +42,18 @@ struct DashboardPage {
     shadow: Option<ShadowPanel>,
 }
 
-/// What Kindly would have done over the latest shadow decisions, and how often a person agreed.
+/// What Kindly would have done over the latest shadow decisions, and how often a person agreed,
+/// in all and per predicted intent.
 #[derive(Serialize)]
 struct ShadowPanel {
     on: bool,
+    target: String,
+    all: ShadowFigures,
+    intents: Vec<(String, ShadowFigures)>,
+}
+
+#[derive(Serialize)]
+struct ShadowFigures {
     decided: u64,
     would_answer: u64,
     coverage: String,
@@ -56,28 +64,44 @@ struct ShadowPanel {
     unjudged: u64,
     precision: String,
     precision_lower_bound: String,
-    target: String,
 }
 
-fn shadow_panel(on: bool, r: &ShadowReport, target_precision: f32) -> Option<ShadowPanel> {
-    let share = |p: Option<f64>| p.map_or("–".into(), |p| format!("{:.1}%", p * 100.0));
-    (on || r.decided > 0).then(|| ShadowPanel {
-        on,
-        decided: r.decided,
-        would_answer: r.would_answer,
-        coverage: share(r.coverage),
-        judged: r.judged,
-        correct: r.correct,
-        wrong: r.judged - r.correct,
-        unjudged: r.would_answer - r.judged,
-        precision: share(r.precision),
-        precision_lower_bound: share(r.precision_lower_bound),
-        target: format!("{:.0}%", target_precision * 100.0),
-    })
+impl From<&ShadowReport> for ShadowFigures {
+    fn from(r: &ShadowReport) -> Self {
+        Self {
+            decided: r.decided,
+            would_answer: r.would_answer,
+            coverage: share(r.coverage),
+            judged: r.judged,
+            correct: r.correct,
+            wrong: r.judged - r.correct,
+            unjudged: r.would_answer - r.judged,
+            precision: share(r.precision),
+            precision_lower_bound: share(r.precision_lower_bound),
+        }
+    }
 }
 
 fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 { "–".into() } else { format!("{:.1}%", part as f64 * 100.0 / whole as f64) }
+    share((whole > 0).then(|| part as f64 / whole as f64))
+}
+
+/// A share as a percentage, or a dash when there is nothing to divide.
+fn share(p: Option<f64>) -> String {
+    p.map_or("–".into(), |p| format!("{:.1}%", p * 100.0))
+}
+
+fn shadow_panel(
+    on: bool,
+    (all, intents): &(ShadowReport, Vec<IntentShadowReport>),
+    target_precision: f32,
+) -> Option<ShadowPanel> {
+    (on || all.decided > 0).then(|| ShadowPanel {
+        on,
+        target: format!("{:.0}%", target_precision * 100.0),
+        all: all.into(),
+        intents: intents.iter().map(|i| (i.intent.clone(), (&i.report).into())).collect(),
+    })
 }
 
 async fn dashboard(State(s): State<Arc<AppState>>, who: Principal) -> Result<Html<String>, PageError> {

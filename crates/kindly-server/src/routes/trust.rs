@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
-use kindly_core::{IntentModelRecord, ShadowReport, TrainingStore, shadow};
+use kindly_core::{IntentModelRecord, IntentShadowReport, ShadowReport, TrainingStore, shadow};
 use serde::{Deserialize, Serialize};
 
 use super::{AppState, State};
@@ -36,6 +36,8 @@ struct ShadowView {
     window: u32,
     #[serde(flatten)]
     report: ShadowReport,
+    /// The same per predicted intent, the intents Kindly would have answered most first.
+    intents: Vec<IntentShadowReport>,
 }
 
 /// Would-be coverage and precision over the latest shadow decisions.
@@ -51,19 +53,25 @@ async fn shadow_report(
             format!("limit must be between 1 and {MAX_WINDOW}, got {window}"),
         ));
     }
-    let report = shadow_metrics(s.store.as_ref(), window).await?;
+    let (report, intents) = shadow_metrics(s.store.as_ref(), window).await?;
     let settings = s.pipeline.settings();
     Ok(Json(ShadowView {
         shadow_mode: settings.shadow_mode,
         target_precision: settings.intent.target_precision,
         window,
         report,
+        intents,
     }))
 }
 
-/// Scores the latest shadow decisions and publishes the result as gauges.
-pub(crate) async fn shadow_metrics(store: &dyn TrainingStore, window: u32) -> Result<ShadowReport, ApiError> {
-    let report = shadow::measure(&store.shadow_cases(window).await?);
+/// Scores the latest shadow decisions, in all and per predicted intent, and publishes the whole
+/// as gauges.
+pub(crate) async fn shadow_metrics(
+    store: &dyn TrainingStore,
+    window: u32,
+) -> Result<(ShadowReport, Vec<IntentShadowReport>), ApiError> {
+    let cases = store.shadow_cases(window).await?;
+    let report = shadow::measure(&cases);
     metrics::gauge!("kindly_shadow_decisions").set(report.decided as f64);
     metrics::gauge!("kindly_shadow_would_answer").set(report.would_answer as f64);
     metrics::gauge!("kindly_shadow_judged").set(report.judged as f64);
@@ -74,7 +82,7 @@ pub(crate) async fn shadow_metrics(store: &dyn TrainingStore, window: u32) -> Re
     if let Some(p) = report.precision {
         metrics::gauge!("kindly_shadow_precision").set(p);
     }
-    Ok(report)
+    Ok((report, shadow::measure_by_intent(&cases)))
 }
 
 #[derive(Serialize)]

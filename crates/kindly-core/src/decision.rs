@@ -247,6 +247,10 @@ pub struct ShadowDecision {
     pub would_answer: Option<KnowledgeRef>,
     pub rule: String,
     pub summary: String,
+    /// The reply Kindly would have sent, rendered when it decided (`None` when it would have
+    /// handed off too): what a team reads before going live.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<String>,
 }
 
 /// A stored decision about a ticket, with its explanation.

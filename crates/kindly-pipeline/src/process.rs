@@ -173,9 +173,29 @@ impl Pipeline {
             ..Evidence::default()
         };
         let decision = policy::decide(ticket.id, evidence, &self.settings.policy, Utc::now());
-        let decision = if self.settings.shadow_mode { policy::shadow(decision) } else { decision };
+        let decision = if self.settings.shadow_mode { self.shadow(ticket, decision) } else { decision };
         tracing::info!(ticket = %ticket.id, rule = %decision.rule, "decided");
         decision
+    }
+
+    /// Shadow mode: a handoff that keeps what Kindly would have done, with the reply it would
+    /// have sent rendered as a live answer would be.
+    fn shadow(&self, ticket: &Ticket, decision: Decision) -> Decision {
+        let reply = match decision.outcome {
+            Outcome::Answer { .. } => match self.answer(ticket, &decision) {
+                Ok(record) => record.answer.map(|m| m.body),
+                Err(e) => {
+                    tracing::warn!(ticket = %ticket.id, error = %e, "the would-be reply could not be rendered");
+                    None
+                }
+            },
+            Outcome::Handoff { .. } => None,
+        };
+        let mut shadowed = policy::shadow(decision);
+        if let Some(s) = shadowed.evidence.shadow.as_mut() {
+            s.reply = reply;
+        }
+        shadowed
     }
 
     fn pipeline_failure(&self, ticket: &Ticket, failure: StepFailure) -> Decision {

@@ -342,6 +342,7 @@ async fn shadow_cases_pair_would_be_answers_with_verdicts(store: &dyn RecordStor
                 .then(|| kindly_core::KnowledgeRef { source: Source::Article, id: "kb-1".into() }),
             rule: "answer.all_checks_passed".into(),
             summary: "answered".into(),
+            reply: would_answer.then(|| "Hi there, it ships today.".into()),
         });
         TriageRecord { decision, intent: Some("track_order".into()), answer: None, handoff: Some(handoff) }
     };

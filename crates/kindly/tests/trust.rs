@@ -25,6 +25,9 @@ async fn shadow_mode_sends_nothing_and_measures_would_be_answers() {
     let shadow = &t["decision"]["evidence"]["shadow"];
     assert_eq!(shadow["would_answer"]["id"], "kb-011", "{t:#}");
     assert!(t["decision"]["summary"].as_str().unwrap().contains("would have answered"), "{t:#}");
+    // The reply it would have sent, rendered as a live answer (the article and its link).
+    let reply = shadow["reply"].as_str().unwrap();
+    assert!(reply.starts_with("Hi ") && reply.contains("/kb/kb-011"), "{t:#}");
 
     // A ticket Kindly would have handed off anyway keeps its own reasons.
     let sad = app
@@ -35,6 +38,16 @@ async fn shadow_mode_sends_nothing_and_measures_would_be_answers() {
         .await;
     assert!(reason_codes(&sad).contains(&"bereavement".to_owned()), "{sad:#}");
     assert!(sad["decision"]["evidence"]["shadow"]["would_answer"].is_null());
+    assert!(sad["decision"]["evidence"]["shadow"]["reply"].is_null(), "no reply when it would hand off too");
+
+    // The ticket's page shows the would-be reply; the other ticket's has none.
+    let (s, page) = app.page(&format!("/tickets/{}", t["id"].as_str().unwrap())).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("Kindly would have sent, from article kb-011"), "{page}");
+    let first_line = reply.lines().next().unwrap();
+    assert!(page.contains(first_line), "{first_line} in {page}");
+    let (_, page) = app.page(&format!("/tickets/{}", sad["id"].as_str().unwrap())).await;
+    assert!(!page.contains("would have sent"), "{page}");
 
     // The ticket list says, per ticket, what Kindly would have done: a team can read the
     // would-be answers before going live.

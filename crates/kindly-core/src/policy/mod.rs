@@ -277,7 +277,8 @@ fn rule_family(first: Option<HandoffReason>) -> &'static str {
 }
 
 /// Shadow mode: the decision becomes a handoff, and what Kindly would have done is kept in the
-/// evidence, so a team can measure precision and coverage before sending anything.
+/// evidence, so a team can measure precision and coverage before sending anything. (The pipeline
+/// adds the reply it would have sent, which needs the prompt templates.)
 pub fn shadow(decision: Decision) -> Decision {
     let would_answer = match &decision.outcome {
         Outcome::Answer { knowledge } => Some(knowledge.clone()),
@@ -285,13 +286,21 @@ pub fn shadow(decision: Decision) -> Decision {
     };
     if would_answer.is_none() {
         let mut d = decision;
-        d.evidence.shadow =
-            Some(ShadowDecision { would_answer: None, rule: d.rule.clone(), summary: d.summary.clone() });
+        d.evidence.shadow = Some(ShadowDecision {
+            would_answer: None,
+            rule: d.rule.clone(),
+            summary: d.summary.clone(),
+            reply: None,
+        });
         return d;
     }
     let mut evidence = decision.evidence;
-    evidence.shadow =
-        Some(ShadowDecision { would_answer, rule: decision.rule.clone(), summary: decision.summary.clone() });
+    evidence.shadow = Some(ShadowDecision {
+        would_answer,
+        rule: decision.rule.clone(),
+        summary: decision.summary.clone(),
+        reply: None,
+    });
     let reasons = vec![Reason {
         code: HandoffReason::ShadowMode,
         detail: format!("shadow_mode: nothing is sent; Kindly would have {}", decision.summary),

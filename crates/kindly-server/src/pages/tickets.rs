@@ -83,8 +83,8 @@ struct ListPage {
     filters: String,
 }
 
-/// A shadow-mode filter in words, as the Tickets page and the dashboard name it.
-pub(super) fn shadow_label(f: ShadowFilter) -> &'static str {
+/// A shadow-mode filter in words.
+fn shadow_label(f: ShadowFilter) -> &'static str {
     match f {
         ShadowFilter::WouldAnswer => "Kindly would have answered",
         ShadowFilter::WouldHandOff => "Kindly would have handed off too",
@@ -196,6 +196,9 @@ struct DecisionView {
     knowledge: Vec<(String, String, String, String)>,
     /// What answered it, when it answered: "article kb-001".
     answered_from: Option<String>,
+    /// In shadow mode: what it would have answered from, and the reply it would have sent.
+    would_answer_from: Option<String>,
+    would_send: Option<String>,
 }
 
 fn decision_view(d: &Decision) -> DecisionView {
@@ -223,6 +226,13 @@ fn decision_view(d: &Decision) -> DecisionView {
             Outcome::Answer { knowledge } => Some(knowledge.to_string()),
             Outcome::Handoff { .. } => None,
         },
+        would_answer_from: d
+            .evidence
+            .shadow
+            .as_ref()
+            .and_then(|s| s.would_answer.as_ref())
+            .map(|k| k.to_string()),
+        would_send: d.evidence.shadow.as_ref().and_then(|s| s.reply.clone()),
     }
 }
 

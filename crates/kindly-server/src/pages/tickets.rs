@@ -97,34 +97,45 @@ fn bad_query(message: String) -> PageError {
     PageError::from(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message))
 }
 
+/// An optional choice among fixed values: blank is no choice; anything else must be one of them.
+fn choice<T>(
+    name: &str,
+    given: Option<&str>,
+    parse: impl Fn(&str) -> Option<T>,
+    expected: &str,
+) -> Result<Option<T>, PageError> {
+    match given.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => parse(v)
+            .map(Some)
+            .ok_or_else(|| bad_query(format!("{name}: expected one of {expected}, not {v:?}"))),
+    }
+}
+
 async fn list(
     State(s): State<Arc<AppState>>,
     who: Principal,
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, PageError> {
     who.require(Permission::Read)?;
-    let status = match q.status.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-        None => None,
-        Some(v) => Some(TicketStatus::parse(v).ok_or_else(|| {
-            bad_query(format!(
-                "status: expected one of received, answered, handed_off or resolved, not {v:?}"
-            ))
-        })?),
-    };
+    let status = choice(
+        "status",
+        q.status.as_deref(),
+        TicketStatus::parse,
+        "received, answered, handed_off or resolved",
+    )?;
     let before = match q.before.as_deref().filter(|v| !v.is_empty()) {
         None => None,
         Some(v) => {
             Some(v.parse::<TicketId>().map_err(|_| bad_query(format!("before: {v:?} is not a ticket id")))?)
         }
     };
-    let shadow = match q.shadow.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-        None => None,
-        Some(v) => Some(ShadowFilter::parse(v).ok_or_else(|| {
-            bad_query(format!(
-                "shadow: expected one of would_answer, would_hand_off, confirmed or corrected, not {v:?}"
-            ))
-        })?),
-    };
+    let shadow = choice(
+        "shadow",
+        q.shadow.as_deref(),
+        ShadowFilter::parse,
+        "would_answer, would_hand_off, confirmed or corrected",
+    )?;
     let asked = TicketFilter {
         status,
         intent: q.intent,

@@ -11,3 +11,7 @@ UPDATE decisions SET
         WHEN json_extract(decision, '$.evidence.shadow.would_answer') IS NULL THEN 'would_hand_off'
         ELSE 'would_answer'
     END;
+-- The person's verdict on a shadow decision is the intent of the ticket's first resolution. Without
+-- this index every lookup scanned the whole table (0.76 s against 0.005 s for 1,000 shadow
+-- decisions beside 20,000 resolutions), and `/metrics` reads the scoreboard at every scrape.
+CREATE INDEX resolutions_by_ticket ON resolutions(ticket_id, created_at);

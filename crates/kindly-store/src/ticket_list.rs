@@ -98,7 +98,9 @@ impl SqliteStore {
 
     pub(crate) async fn count_listed_tickets(&self, filter: &TicketFilter) -> Result<u64, StoreError> {
         let mut q = QueryBuilder::<sqlx::Sqlite>::new("SELECT count(*)");
-        q.push(TICKETS_AND_LATEST_DECISION);
+        // Only the shadow-mode filters read the latest decision; without them the count stays on
+        // an index of tickets alone.
+        q.push(if filter.shadow.is_some() { TICKETS_AND_LATEST_DECISION } else { " FROM tickets t" });
         matching(&mut q, filter);
         let n: i64 = q.build_query_scalar().fetch_one(&self.pool).await.map_err(backend)?;
         Ok(n as u64)

@@ -67,6 +67,12 @@ async fn shadow_mode_sends_nothing_and_measures_would_be_answers() {
 
     // The agent confirms the intent Kindly predicted: the would-be answer counts as correct.
     let handoff = t["handoffs"][0]["id"].as_str().unwrap();
+    // The handoff's page shows the agent what Kindly would have sent, and offers the known
+    // intents to confirm or correct.
+    let (s, console) = app.page(&format!("/console/handoffs/{handoff}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(console.contains("What Kindly would have sent") && console.contains(first_line), "{console}");
+    assert!(console.contains("<option value=\"reset_password\">"), "{console}");
     let (s, _) = app.post(&format!("/v1/handoffs/{handoff}/claim"), json!({ "agent": "ana" })).await;
     assert_eq!(s, StatusCode::OK);
     let predicted = t["decision"]["evidence"]["intent"]["intent"].as_str().unwrap();

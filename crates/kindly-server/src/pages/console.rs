@@ -189,6 +189,10 @@ struct HandoffPage {
     similar: Vec<Insertable>,
     draft: String,
     intent: String,
+    /// The intents the serving model knows, offered when the agent confirms or corrects one.
+    known_intents: Vec<String>,
+    /// In shadow mode: the reply Kindly would have sent, for the agent to judge (and use).
+    would_send: Option<String>,
     /// Why the last reply was refused; its text is then in `draft` (or `unsent`, when this
     /// person may no longer resolve the ticket), so nothing typed is lost.
     error: Option<String>,
@@ -278,6 +282,8 @@ async fn handoff_view(s: &AppState, who: &Principal, id: HandoffId) -> Result<Ha
         similar: insertable(&h.context.similar_resolutions, "resolved case"),
         draft: h.context.draft.clone().unwrap_or_default(),
         intent: h.intent.clone().unwrap_or_default(),
+        known_intents: s.pipeline.intent_models().current().record().labels.clone(),
+        would_send: decision.as_ref().and_then(|d| d.evidence.shadow.as_ref()).and_then(|s| s.reply.clone()),
         error: None,
         unsent: None,
     };

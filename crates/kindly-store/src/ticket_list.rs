@@ -70,6 +70,12 @@ fn listing(row: &SqliteRow) -> Result<TicketListing, StoreError> {
             summary: get::<Option<String>>(row, "d_summary")?
                 .ok_or_else(|| corrupt("decision", "a decision without a summary"))?,
             decided_at: get(row, "d_decided_at")?,
+            shadow: get::<Option<String>>(row, "d_shadow")?
+                .map(|v| {
+                    ShadowFilter::parse(&v)
+                        .ok_or_else(|| corrupt("decision", format!("unknown shadow outcome {v:?}")))
+                })
+                .transpose()?,
         }),
         None => None,
     };
@@ -80,7 +86,8 @@ impl SqliteStore {
     pub(crate) async fn list_tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketListing>, StoreError> {
         let mut q = QueryBuilder::<sqlx::Sqlite>::new(
             "SELECT t.*, c.email, c.name, c.flagged, d.outcome AS d_outcome, d.rule AS d_rule, \
-             json_extract(d.decision, '$.summary') AS d_summary, d.decided_at AS d_decided_at",
+             json_extract(d.decision, '$.summary') AS d_summary, d.decided_at AS d_decided_at, \
+             d.shadow AS d_shadow",
         );
         q.push(TICKETS_AND_LATEST_DECISION).push(" JOIN customers c ON c.id = t.customer_id");
         matching(&mut q, filter);

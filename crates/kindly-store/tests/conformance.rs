@@ -388,6 +388,16 @@ async fn shadow_cases_pair_would_be_answers_with_verdicts(store: &dyn RecordStor
         listed.into_iter().map(|l| l.ticket.id).collect::<Vec<_>>()
     };
     assert_eq!(listed(ShadowFilter::WouldAnswer).await, [pending.id, corrected.id, judged.id]);
+    let gist = |id: TicketId| async move {
+        let all = store.tickets(&TicketFilter { customer_id: Some("c9".into()), ..Default::default() }).await;
+        all.unwrap().into_iter().find(|l| l.ticket.id == id).and_then(|l| l.decision).and_then(|d| d.shadow)
+    };
+    assert_eq!(
+        gist(pending.id).await,
+        Some(ShadowFilter::WouldAnswer),
+        "the gist says it was a shadow decision"
+    );
+    assert_eq!(gist(declined.id).await, Some(ShadowFilter::WouldHandOff));
     assert_eq!(listed(ShadowFilter::WouldHandOff).await, [declined.id]);
     assert_eq!(listed(ShadowFilter::Confirmed).await, [judged.id]);
     assert_eq!(listed(ShadowFilter::Corrected).await, [corrected.id]);
@@ -464,6 +474,7 @@ async fn the_ticket_list_is_newest_first_with_the_latest_decision(store: &dyn Re
         (answered.outcome.as_str(), answered.summary.as_str()),
         ("answer", "answered: intent track_order")
     );
+    assert_eq!(answered.shadow, None, "a live decision");
     assert_eq!(listed[2].ticket.intent.as_deref(), Some("track_order"));
     assert_eq!(listed[2].ticket.status, TicketStatus::Answered);
 

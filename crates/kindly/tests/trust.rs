@@ -54,6 +54,7 @@ async fn shadow_mode_sends_nothing_and_measures_would_be_answers() {
     let (_, listed) = app.get("/v1/tickets?customer=c-s1").await;
     let gist = listed["tickets"][0]["decision"]["summary"].as_str().unwrap();
     assert!(gist.starts_with("handed off (shadow mode): Kindly would have answered"), "{listed:#}");
+    assert_eq!(listed["tickets"][0]["decision"]["shadow"], "would_answer", "{listed:#}");
 
     // Before any verdict: coverage is known, precision is not.
     let (s, r) = app.get("/v1/shadow").await;

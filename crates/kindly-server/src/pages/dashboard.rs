@@ -137,3 +137,29 @@ async fn dashboard(State(s): State<Arc<AppState>>, who: Principal) -> Result<Htm
     };
     render("dashboard.html", &who, page)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scoreboard_shows_in_shadow_mode_and_while_shadow_decisions_are_on_record() {
+        let none = ShadowReport::default();
+        assert!(shadow_panel(false, &(none, Vec::new()), 0.98).is_none(), "live, never in shadow mode");
+        let on = shadow_panel(true, &(none, Vec::new()), 0.98).unwrap();
+        assert_eq!((on.all.coverage.as_str(), on.all.precision.as_str()), ("–", "–"), "nothing decided yet");
+        let past = ShadowReport {
+            decided: 4,
+            would_answer: 3,
+            coverage: Some(0.75),
+            judged: 2,
+            correct: 1,
+            precision: Some(0.5),
+            precision_lower_bound: Some(0.09),
+        };
+        let after = shadow_panel(false, &(past, Vec::new()), 0.98).unwrap();
+        assert!(!after.on, "gone live: the decisions made in shadow mode still show");
+        assert_eq!((after.all.wrong, after.all.unjudged), (1, 1));
+        assert_eq!((after.all.coverage.as_str(), after.target.as_str()), ("75.0%", "98%"));
+    }
+}

@@ -253,6 +253,15 @@ pub struct ShadowDecision {
     pub reply: Option<String>,
 }
 
+impl ShadowDecision {
+    pub fn outcome(&self) -> crate::ShadowOutcome {
+        match self.would_answer {
+            Some(_) => crate::ShadowOutcome::WouldAnswer,
+            None => crate::ShadowOutcome::WouldHandOff,
+        }
+    }
+}
+
 /// A stored decision about a ticket, with its explanation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decision {

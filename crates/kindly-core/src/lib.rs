@@ -39,7 +39,7 @@ pub use ports::{
 };
 pub use queue::{Handoff, HandoffContext, HandoffId, HandoffStatus, NewResolution, QueueFilter, Resolution};
 pub use sensitivity::{SensitiveCategory, SensitivitySignal, SetAside};
-pub use shadow::{IntentShadowReport, ShadowCase, ShadowFilter, ShadowReport};
+pub use shadow::{IntentShadowReport, ShadowCase, ShadowFilter, ShadowOutcome, ShadowReport};
 pub use ticket::{
     Author, Customer, DecisionGist, Message, NewMessage, NewTicket, Ticket, TicketFilter, TicketId,
     TicketListing, TicketStatus, TicketSummary,

@@ -16,6 +16,27 @@ pub struct ShadowCase {
     pub agent_intent: Option<String>,
 }
 
+/// What Kindly would have done with a ticket it decided in shadow mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShadowOutcome {
+    WouldAnswer,
+    WouldHandOff,
+}
+
+impl ShadowOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WouldAnswer => "would_answer",
+            Self::WouldHandOff => "would_hand_off",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::WouldAnswer, Self::WouldHandOff].into_iter().find(|o| o.as_str() == s)
+    }
+}
+
 /// Which shadow-mode tickets a list keeps, judged by their latest decision: what Kindly would
 /// have done, and what the person who resolved the ticket said of a would-be answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +69,17 @@ impl ShadowFilter {
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    /// The shadow decisions this filter keeps, and whether it asks for the person's verdict on
+    /// them (`Some(true)`: they agreed on the intent; `Some(false)`: they gave another).
+    pub fn outcome_and_verdict(self) -> (ShadowOutcome, Option<bool>) {
+        match self {
+            Self::WouldAnswer => (ShadowOutcome::WouldAnswer, None),
+            Self::WouldHandOff => (ShadowOutcome::WouldHandOff, None),
+            Self::Confirmed => (ShadowOutcome::WouldAnswer, Some(true)),
+            Self::Corrected => (ShadowOutcome::WouldAnswer, Some(false)),
+        }
     }
 }
 
@@ -142,6 +174,10 @@ mod tests {
             assert_eq!(serde_json::to_string(&f).unwrap(), format!("\"{}\"", f.as_str()));
         }
         assert_eq!(ShadowFilter::parse("would answer"), None);
+        for o in [ShadowOutcome::WouldAnswer, ShadowOutcome::WouldHandOff] {
+            assert_eq!(ShadowOutcome::parse(o.as_str()), Some(o));
+            assert_eq!(serde_json::to_string(&o).unwrap(), format!("\"{}\"", o.as_str()));
+        }
     }
 
     fn case(predicted: &str, would_answer: bool, agent: Option<&str>) -> ShadowCase {

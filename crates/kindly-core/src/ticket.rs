@@ -260,7 +260,7 @@ pub struct DecisionGist {
     pub decided_at: DateTime<Utc>,
     /// Made in shadow mode: `would_answer` or `would_hand_off` (absent for a live decision).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shadow: Option<crate::ShadowFilter>,
+    pub shadow: Option<crate::ShadowOutcome>,
 }
 
 /// Who wrote a message of the conversation.

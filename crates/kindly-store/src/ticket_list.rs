@@ -1,7 +1,7 @@
 //! The ticket list: every ticket newest first, filtered, each with the gist of its latest
 //! decision, so that a team can read what Kindly answered and why.
 
-use kindly_core::{DecisionGist, ShadowFilter, StoreError, TicketFilter, TicketListing, TicketStatus};
+use kindly_core::{DecisionGist, ShadowOutcome, StoreError, TicketFilter, TicketListing, TicketStatus};
 use sqlx::QueryBuilder;
 use sqlx::sqlite::SqliteRow;
 
@@ -23,20 +23,15 @@ const RESOLVED_INTENT: &str =
 fn matching(q: &mut QueryBuilder<'_, sqlx::Sqlite>, filter: &TicketFilter) {
     q.push(" WHERE 1 = 1");
     if let Some(shadow) = filter.shadow {
-        let would_answer = ShadowFilter::WouldAnswer.as_str();
-        match shadow {
-            ShadowFilter::WouldAnswer | ShadowFilter::WouldHandOff => {
-                q.push(" AND d.shadow = ").push_bind(shadow.as_str());
-            }
-            ShadowFilter::Confirmed => {
-                q.push(" AND d.shadow = ").push_bind(would_answer);
-                q.push(format!(" AND {RESOLVED_INTENT} = d.intent"));
-            }
-            ShadowFilter::Corrected => {
-                q.push(" AND d.shadow = ").push_bind(would_answer);
-                q.push(format!(" AND {RESOLVED_INTENT} IS NOT d.intent AND {RESOLVED_INTENT} IS NOT NULL"));
-            }
-        }
+        let (outcome, agreed) = shadow.outcome_and_verdict();
+        q.push(" AND d.shadow = ").push_bind(outcome.as_str());
+        // A would-be answer always names its intent; no resolution, or one without an intent,
+        // compares as NULL and is neither confirmed nor corrected.
+        match agreed {
+            Some(true) => q.push(format!(" AND {RESOLVED_INTENT} = d.intent")),
+            Some(false) => q.push(format!(" AND {RESOLVED_INTENT} != d.intent")),
+            None => q,
+        };
     }
     if let Some(status) = filter.status {
         q.push(" AND t.status = ").push_bind(status.as_str());
@@ -72,7 +67,7 @@ fn listing(row: &SqliteRow) -> Result<TicketListing, StoreError> {
             decided_at: get(row, "d_decided_at")?,
             shadow: get::<Option<String>>(row, "d_shadow")?
                 .map(|v| {
-                    ShadowFilter::parse(&v)
+                    ShadowOutcome::parse(&v)
                         .ok_or_else(|| corrupt("decision", format!("unknown shadow outcome {v:?}")))
                 })
                 .transpose()?,

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kindly_core::ports::{Inserted, TriageRecord};
 use kindly_core::{
-    Decision, Handoff, Message, NewMessage, NewTicket, Outcome, ShadowFilter, StoreError, Ticket,
-    TicketFilter, TicketId, TicketListing, TicketStatus, TicketStore, TicketSummary,
+    Decision, Handoff, Message, NewMessage, NewTicket, Outcome, StoreError, Ticket, TicketFilter, TicketId,
+    TicketListing, TicketStatus, TicketStore, TicketSummary,
 };
 use sqlx::{Sqlite, Transaction};
 
@@ -57,10 +57,7 @@ pub(crate) async fn insert_decision(
         Outcome::Answer { .. } => "answer",
         Outcome::Handoff { .. } => "handoff",
     };
-    let shadow = d.evidence.shadow.as_ref().map(|s| match s.would_answer {
-        Some(_) => ShadowFilter::WouldAnswer.as_str(),
-        None => ShadowFilter::WouldHandOff.as_str(),
-    });
+    let shadow = d.evidence.shadow.as_ref().map(|s| s.outcome().as_str());
     sqlx::query(
         "INSERT INTO decisions (ticket_id, outcome, rule, decision, decided_at, intent, shadow) \
          VALUES (?, ?, ?, ?, ?, ?, ?)",

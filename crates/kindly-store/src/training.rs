@@ -116,7 +116,7 @@ impl TrainingStore for SqliteStore {
              WHERE d.shadow IS NOT NULL \
              ORDER BY d.id DESC LIMIT ?",
         )
-        .bind(kindly_core::ShadowFilter::WouldAnswer.as_str())
+        .bind(kindly_core::ShadowOutcome::WouldAnswer.as_str())
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await

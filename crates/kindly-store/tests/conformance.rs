@@ -12,8 +12,8 @@ use kindly_core::{
     Article, ArticleStatus, Author, CharNgrams, Customer, Decision, Evidence, Handoff, HandoffId,
     HandoffReason, HandoffStatus, IntentModelRecord, Label, Lexicon, NewMessage, NewResolution, NewTicket,
     Outcome, Point, PointKind, PointStatus, Priority, QueueFilter, Reason, RecordStore, SearchFilter,
-    ShadowFilter, Source, StoreError, TicketFilter, TicketId, TicketStatus, ValidationScores, WordGrams,
-    policy,
+    ShadowFilter, ShadowOutcome, Source, StoreError, TicketFilter, TicketId, TicketStatus, ValidationScores,
+    WordGrams, policy,
 };
 
 fn new_ticket(external_id: &str, customer: &str) -> NewTicket {
@@ -394,10 +394,10 @@ async fn shadow_cases_pair_would_be_answers_with_verdicts(store: &dyn RecordStor
     };
     assert_eq!(
         gist(pending.id).await,
-        Some(ShadowFilter::WouldAnswer),
+        Some(ShadowOutcome::WouldAnswer),
         "the gist says it was a shadow decision"
     );
-    assert_eq!(gist(declined.id).await, Some(ShadowFilter::WouldHandOff));
+    assert_eq!(gist(declined.id).await, Some(ShadowOutcome::WouldHandOff));
     assert_eq!(listed(ShadowFilter::WouldHandOff).await, [declined.id]);
     assert_eq!(listed(ShadowFilter::Confirmed).await, [judged.id]);
     assert_eq!(listed(ShadowFilter::Corrected).await, [corrected.id]);

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
 use chrono::Utc;
-use kindly_core::{IntentShadowReport, Permission, ShadowReport};
+use kindly_core::{IntentShadowReport, Permission, ShadowReport, shadow};
 use kindly_store::IntentRow;
 use serde::Serialize;
 
@@ -114,8 +114,9 @@ async fn dashboard(State(s): State<Arc<AppState>>, who: Principal) -> Result<Htm
         stats.reasons.iter().map(|c| (reason_label(&c.label), c.count)).collect();
     let stages: Vec<(String, u64)> = stats.stages.iter().map(|c| (reason_label(&c.label), c.count)).collect();
     let settings = s.pipeline.settings();
-    let report = shadow_metrics(s.store.as_ref(), DEFAULT_WINDOW).await?;
-    let shadow = shadow_panel(settings.shadow_mode, &report, settings.intent.target_precision);
+    let (report, cases) = shadow_metrics(s.store.as_ref(), DEFAULT_WINDOW).await?;
+    let scores = (report, shadow::measure_by_intent(&cases));
+    let shadow = shadow_panel(settings.shadow_mode, &scores, settings.intent.target_precision);
     let page = DashboardPage {
         days: DAYS,
         per_day_svg: charts::paired_bars(

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
-use kindly_core::{IntentModelRecord, IntentShadowReport, ShadowReport, TrainingStore, shadow};
+use kindly_core::{IntentModelRecord, IntentShadowReport, ShadowCase, ShadowReport, TrainingStore, shadow};
 use serde::{Deserialize, Serialize};
 
 use super::{AppState, State};
@@ -53,23 +53,23 @@ async fn shadow_report(
             format!("limit must be between 1 and {MAX_WINDOW}, got {window}"),
         ));
     }
-    let (report, intents) = shadow_metrics(s.store.as_ref(), window).await?;
+    let (report, cases) = shadow_metrics(s.store.as_ref(), window).await?;
     let settings = s.pipeline.settings();
     Ok(Json(ShadowView {
         shadow_mode: settings.shadow_mode,
         target_precision: settings.intent.target_precision,
         window,
         report,
-        intents,
+        intents: shadow::measure_by_intent(&cases),
     }))
 }
 
-/// Scores the latest shadow decisions, in all and per predicted intent, and publishes the whole
-/// as gauges.
+/// Scores the latest shadow decisions and publishes the result as gauges; returns the decisions
+/// too, for a caller that scores them per intent.
 pub(crate) async fn shadow_metrics(
     store: &dyn TrainingStore,
     window: u32,
-) -> Result<(ShadowReport, Vec<IntentShadowReport>), ApiError> {
+) -> Result<(ShadowReport, Vec<ShadowCase>), ApiError> {
     let cases = store.shadow_cases(window).await?;
     let report = shadow::measure(&cases);
     metrics::gauge!("kindly_shadow_decisions").set(report.decided as f64);
@@ -82,7 +82,7 @@ pub(crate) async fn shadow_metrics(
     if let Some(p) = report.precision {
         metrics::gauge!("kindly_shadow_precision").set(p);
     }
-    Ok((report, shadow::measure_by_intent(&cases)))
+    Ok((report, cases))
 }
 
 #[derive(Serialize)]

@@ -229,6 +229,9 @@ pub struct TicketFilter {
     pub status: Option<TicketStatus>,
     /// The ticket's intent (as triage predicted it, or a person corrected it).
     pub intent: Option<String>,
+    /// The intent the ticket's latest decision predicted, whatever a person made of it since:
+    /// with `intent`, the tickets triage took for one intent and a person for another.
+    pub predicted_intent: Option<String>,
     pub customer_id: Option<String>,
     /// Words that must all appear in the ticket (its helpdesk id, the customer's name and email,
     /// subject and body) or in what the customer and agents wrote after. Text without a letter or

@@ -39,6 +39,9 @@ fn matching(q: &mut QueryBuilder<'_, sqlx::Sqlite>, filter: &TicketFilter) {
     if let Some(intent) = &filter.intent {
         q.push(" AND t.intent = ").push_bind(intent.clone());
     }
+    if let Some(predicted) = &filter.predicted_intent {
+        q.push(" AND d.intent = ").push_bind(predicted.clone());
+    }
     if let Some(customer) = &filter.customer_id {
         q.push(" AND t.customer_id = ").push_bind(customer.clone());
     }
@@ -100,9 +103,10 @@ impl SqliteStore {
 
     pub(crate) async fn count_listed_tickets(&self, filter: &TicketFilter) -> Result<u64, StoreError> {
         let mut q = QueryBuilder::<sqlx::Sqlite>::new("SELECT count(*)");
-        // Only the shadow-mode filters read the latest decision; without them the count stays on
-        // an index of tickets alone.
-        q.push(if filter.shadow.is_some() { TICKETS_AND_LATEST_DECISION } else { " FROM tickets t" });
+        // Only the filters on the latest decision read it; without them the count stays on an
+        // index of tickets alone.
+        let by_decision = filter.shadow.is_some() || filter.predicted_intent.is_some();
+        q.push(if by_decision { TICKETS_AND_LATEST_DECISION } else { " FROM tickets t" });
         matching(&mut q, filter);
         let n: i64 = q.build_query_scalar().fetch_one(&self.pool).await.map_err(backend)?;
         Ok(n as u64)

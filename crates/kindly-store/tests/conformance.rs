@@ -401,6 +401,25 @@ async fn shadow_cases_pair_would_be_answers_with_verdicts(store: &dyn RecordStor
     assert_eq!(listed(ShadowFilter::WouldHandOff).await, [declined.id]);
     assert_eq!(listed(ShadowFilter::Confirmed).await, [judged.id]);
     assert_eq!(listed(ShadowFilter::Corrected).await, [corrected.id]);
+    // By the intent the latest decision predicted, whatever a person said since; with the
+    // ticket's intent, the tickets triage took for one intent and a person for another.
+    let predicted = |intent: &str, person: Option<&str>, shadow: Option<ShadowFilter>| TicketFilter {
+        predicted_intent: Some(intent.into()),
+        intent: person.map(Into::into),
+        shadow,
+        customer_id: Some("c9".into()),
+        ..Default::default()
+    };
+    let found = |filter: TicketFilter| async move {
+        let listed = store.tickets(&filter).await.unwrap();
+        assert_eq!(store.count_tickets(&filter).await.unwrap(), listed.len() as u64, "{filter:?}");
+        listed.into_iter().map(|l| l.ticket.id).collect::<Vec<_>>()
+    };
+    let all_four = [declined.id, pending.id, corrected.id, judged.id];
+    assert_eq!(found(predicted("track_order", None, None)).await, all_four);
+    assert_eq!(found(predicted("track_order", Some("return_item"), None)).await, [corrected.id]);
+    assert_eq!(found(predicted("track_order", None, Some(ShadowFilter::Corrected))).await, [corrected.id]);
+    assert!(found(predicted("return_item", None, None)).await.is_empty(), "no decision predicted it");
     // A later live decision (a follow-up after going live) takes the ticket out of the shadow lists.
     let (live, handoff) = handoff_decision(declined.id, HandoffReason::RepeatContact);
     let follow = NewMessage {

@@ -235,6 +235,21 @@ async fn a_team_in_shadow_mode_reads_the_would_be_wrong_answers() {
     assert!(rows.contains("Kindly would have answered"), "{rows}");
     assert!(browser.exists("#shadow option[value='corrected'][selected]").await);
 
+    // So does the per-intent table's: the would-be wrong answers of one predicted intent.
+    let intent = &would_answer[1].1;
+    browser.click("nav a[href='/studio/dashboard']").await;
+    browser.click(&format!("#shadow-intents a.corrected[href*='predicted_intent={intent}&']")).await;
+    let caption = browser.text_containing("#ticket-count", "predicted as").await;
+    assert_eq!(
+        caption,
+        format!(
+            "1 ticket(s), predicted as {intent}; shadow mode: would have answered, but the person gave \
+             another intent; newest first"
+        )
+    );
+    let rows = browser.text("#tickets tbody").await;
+    assert!(rows.contains("I was charged twice") && !rows.contains("reset my password"), "{rows}");
+
     browser.close().await;
     app.stop().await;
 }

@@ -111,6 +111,11 @@ async fn shadow_mode_sends_nothing_and_measures_would_be_answers() {
         assert_eq!(ids(&listed), expected, "{filter}: {listed:#}");
         assert_eq!(listed["total"], expected.len(), "{filter}");
     }
+    // By the intent Kindly predicted: the would-be answers of one intent, and their verdicts.
+    let (_, listed) = app.get(&format!("/v1/tickets?predicted_intent={predicted}&shadow=confirmed")).await;
+    assert_eq!((ids(&listed), listed["total"].as_u64()), (vec![mine.to_owned()], Some(1)), "{listed:#}");
+    let (_, listed) = app.get("/v1/tickets?predicted_intent=never_predicted").await;
+    assert_eq!(listed["total"], 0, "{listed:#}");
     let (s, r) = app.get("/v1/tickets?shadow=maybe").await;
     assert_eq!((s, r["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_query")), "{r}");
 
@@ -121,8 +126,18 @@ async fn shadow_mode_sends_nothing_and_measures_would_be_answers() {
     assert!(dashboard.contains("<strong>50.0%</strong> of the latest 2 shadow decisions"), "{dashboard}");
     assert!(dashboard.contains("<strong>100.0%</strong> of the 1 would-be answers"), "{dashboard}");
     assert!(dashboard.contains("href=\"/tickets?shadow=corrected\""), "{dashboard}");
-    let row = format!("<tr><td>{predicted}</td><td>1</td><td>1 (100.0%)</td><td>1</td><td>1</td><td>0</td>");
+    // Each count of the per-intent table leads to its tickets.
+    let by = format!("/tickets?predicted_intent={predicted}&amp;shadow=");
+    let row = format!(
+        "<tr><td>{predicted}</td><td>1</td><td><a href=\"{by}would_answer\">1</a> (100.0%)</td><td>1</td>\
+         <td><a href=\"{by}confirmed\">1</a></td><td><a href=\"{by}corrected\" class=\"corrected\">0</a></td>"
+    );
     assert!(dashboard.contains(&row), "{dashboard}");
+    let (s, theirs) = app.page(&format!("/tickets?predicted_intent={predicted}&shadow=confirmed")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(theirs.contains(&format!("/tickets/{mine}")) && !theirs.contains(&format!("/tickets/{sad_id}")));
+    assert!(theirs.contains(&format!("1 ticket(s), predicted as {predicted}; shadow mode:")), "{theirs}");
+    assert!(theirs.contains(&format!("name=\"predicted_intent\" value=\"{predicted}\"")), "{theirs}");
     let (s, wrong) = app.page("/tickets?shadow=corrected").await;
     assert_eq!(s, StatusCode::OK);
     assert!(

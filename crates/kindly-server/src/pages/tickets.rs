@@ -40,6 +40,7 @@ pub(super) fn router() -> Router<Arc<AppState>> {
 struct ListQuery {
     status: Option<String>,
     intent: Option<String>,
+    predicted_intent: Option<String>,
     customer: Option<String>,
     q: Option<String>,
     shadow: Option<String>,
@@ -64,6 +65,8 @@ struct ListPage {
     counts: Vec<(&'static str, String, u64)>,
     status: Option<&'static str>,
     intent: String,
+    /// The intent the latest decision predicted.
+    predicted: String,
     customer: String,
     /// The words searched for.
     words: String,
@@ -139,6 +142,7 @@ async fn list(
     let asked = TicketFilter {
         status,
         intent: q.intent,
+        predicted_intent: q.predicted_intent,
         customer_id: q.customer,
         text: q.q,
         shadow,
@@ -165,11 +169,13 @@ async fn list(
         })
         .collect();
     let intent = filter.intent.clone().unwrap_or_default();
+    let predicted = filter.predicted_intent.clone().unwrap_or_default();
     let customer = filter.customer_id.clone().unwrap_or_default();
     let words = filter.text.clone().unwrap_or_default();
     let filters = serde_urlencoded::to_string([
         ("status", filter.status.map_or("", TicketStatus::as_str)),
         ("intent", intent.as_str()),
+        ("predicted_intent", predicted.as_str()),
         ("customer", customer.as_str()),
         ("q", words.as_str()),
         ("shadow", filter.shadow.map_or("", ShadowFilter::as_str)),
@@ -179,6 +185,7 @@ async fn list(
         counts,
         status: filter.status.map(TicketStatus::as_str),
         intent,
+        predicted,
         customer,
         words,
         shadow_filters: s.pipeline.settings().shadow_mode || filter.shadow.is_some(),

@@ -105,7 +105,10 @@ pub(super) async fn check_backlog(s: &AppState) -> Result<(), ApiError> {
 struct ListQuery {
     /// received | answered | handed_off | resolved
     status: Option<TicketStatus>,
+    /// The ticket's intent: as triage predicted it, or as a person corrected it.
     intent: Option<String>,
+    /// The intent the latest decision predicted, whatever a person made of it since.
+    predicted_intent: Option<String>,
     /// The customer's id, as the helpdesk sent it.
     customer: Option<String>,
     /// Words, all of which the ticket or what was written after it contains.
@@ -135,6 +138,7 @@ async fn list(
     let asked = TicketFilter {
         status: q.status,
         intent: q.intent,
+        predicted_intent: q.predicted_intent,
         customer_id: q.customer,
         text: q.q,
         shadow: q.shadow,
@@ -163,6 +167,7 @@ pub(crate) async fn ticket_filter(s: &AppState, asked: TicketFilter) -> Result<T
     }
     Ok(TicketFilter {
         intent: given(asked.intent),
+        predicted_intent: given(asked.predicted_intent),
         customer_id: given(asked.customer_id),
         text: given(asked.text),
         limit: asked.limit.clamp(1, 1000),

@@ -26,7 +26,9 @@ use sqlx::SqlitePool;
 pub use accounts::{Session, TokenOwner, TokenRecord, UserRecord};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
-pub use studio::{ArticleVersion, AutomationStats, Count, DayCount, GapTicket, IntentRow, Verdict};
+pub use studio::{
+    ArticleVersion, AutomationStats, Count, DayCount, GapTicket, IntentCorrection, IntentRow, Verdict,
+};
 
 /// The embedded records store.
 #[derive(Clone, Debug)]

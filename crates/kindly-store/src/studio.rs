@@ -74,6 +74,19 @@ pub struct AutomationStats {
     pub resolved_within_sla: u64,
     pub intents: Vec<IntentRow>,
     pub stages: Vec<Count>,
+    /// Where triage and people disagreed: tickets resolved since then whose latest decision
+    /// predicted one intent and whose resolution gave another, by pair, the most frequent first.
+    pub corrections: Vec<IntentCorrection>,
+}
+
+/// Tickets triage took for one intent and the person who resolved them for another.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IntentCorrection {
+    /// The intent of the ticket's latest decision.
+    pub predicted: String,
+    /// The intent the person gave (now the ticket's).
+    pub corrected: String,
+    pub tickets: u64,
 }
 
 /// A recent handoff that found no good knowledge: material for a knowledge gap.
@@ -299,7 +312,30 @@ impl SqliteStore {
             since,
         )
         .await?;
+        // Read as the ticket list's `predicted_intent` and `intent` filters read them, so each pair
+        // leads to its tickets.
+        let corrections = sqlx::query(
+            "SELECT d.intent AS predicted, t.intent AS corrected, count(DISTINCT t.id) AS tickets \
+             FROM resolutions r JOIN tickets t ON t.id = r.ticket_id \
+             JOIN decisions d ON d.id = (SELECT max(id) FROM decisions WHERE ticket_id = t.id) \
+             WHERE r.created_at >= ? AND r.intent = t.intent AND d.intent != t.intent \
+             GROUP BY 1, 2 ORDER BY tickets DESC, predicted, corrected LIMIT 20",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(|r| {
+            Ok(IntentCorrection {
+                predicted: get(r, "predicted")?,
+                corrected: get(r, "corrected")?,
+                tickets: u(r, "tickets")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(AutomationStats {
+            corrections,
             per_day,
             answered,
             reopened_after_answer,
@@ -338,6 +374,7 @@ mod tests {
         let store = SqliteStore::open(&dir.path().join("k.db")).await.unwrap();
         let stats = store.automation_stats(Utc::now() - chrono::Duration::days(30)).await.unwrap();
         assert!(stats.per_day.is_empty() && stats.intents.is_empty() && stats.reasons.is_empty());
+        assert!(stats.corrections.is_empty());
         assert_eq!((stats.answered, stats.resolved), (0, 0));
         assert!(store.proposed_resolutions(10).await.unwrap().is_empty());
         assert!(store.article_versions("kb-1").await.unwrap().is_empty());

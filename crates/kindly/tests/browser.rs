@@ -221,6 +221,9 @@ async fn a_team_in_shadow_mode_reads_the_would_be_wrong_answers() {
     assert!(board.contains("50.0% of the 2 would-be answers a person has judged were right"), "{board}");
     let per_intent = browser.text("#shadow-intents").await;
     assert!(per_intent.contains(&would_answer[1].1), "{per_intent}");
+    // The correction is also one of the intents people corrected, shadow mode or not.
+    let corrections = browser.text("#corrections").await;
+    assert!(corrections.contains(&format!("{} refund_status 1", would_answer[1].1)), "{corrections}");
     browser.screenshot(&screenshots().join("shadow.png")).await;
 
     // The number of wrong ones leads to them.

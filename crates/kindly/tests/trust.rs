@@ -1,6 +1,6 @@
 //! What a team checks before trusting Kindly: shadow mode decides without sending and measures
 //! its would-be precision and coverage, in all and per intent, and lists the tickets behind each
-//! number; intent model versions are listed with their scores; a knowledge change retrains the
+//! number; the dashboard lists the intents people corrected; intent model versions are listed with their scores; a knowledge change retrains the
 //! model in the background while the old version keeps serving. (Imported labels teaching a new
 //! intent are tested in cli.rs.)
 
@@ -155,6 +155,41 @@ async fn shadow_mode_sends_nothing_and_measures_would_be_answers() {
 
     let (s, r) = app.get("/v1/shadow?limit=0").await;
     assert_eq!((s, r["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_query")), "{r}");
+    app.stop().await;
+}
+
+/// Where triage and people disagree: a handoff resolved with another intent than triage predicted
+/// shows on the dashboard as a pair, which leads to its tickets (through the API as well).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_intents_people_corrected_lead_to_their_tickets() {
+    let app = TestApp::spawn().await;
+    let (_, dashboard) = app.page("/studio/dashboard").await;
+    assert!(dashboard.contains("id=\"no-corrections\""), "{dashboard}");
+    // A bereavement goes to a person whatever its intent; she gives the intent it really is.
+    let body = "My father died last week and I need to close his account.";
+    let t = app.decided(&app.submit("t-corrected-1", "c-corrected", body).await).await;
+    assert_eq!(t["status"], "handed_off", "{t:#}");
+    let predicted = t["decision"]["evidence"]["intent"]["intent"].as_str().unwrap().to_owned();
+    let given = "close_account_of_deceased";
+    assert_ne!(predicted, given);
+    let handoff = t["handoffs"][0]["id"].as_str().unwrap();
+    app.post(&format!("/v1/handoffs/{handoff}/claim"), json!({ "agent": "ana" })).await;
+    let resolution = json!({ "agent": "ana", "reply": "I am so sorry.", "reusable": false, "intent": given });
+    let (s, r) = app.post(&format!("/v1/handoffs/{handoff}/resolve"), resolution).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+
+    let (_, dashboard) = app.page("/studio/dashboard").await;
+    let link = format!("/tickets?predicted_intent={predicted}&amp;intent={given}");
+    let row = format!("<tr><td>{predicted}</td><td>{given}</td><td><a href=\"{link}\">1</a></td></tr>");
+    assert!(dashboard.contains(&row), "{dashboard}");
+    let (s, listed) = app.page(&link.replace("&amp;", "&")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(listed.contains(&format!("/tickets/{}", t["id"].as_str().unwrap())), "{listed}");
+    assert!(listed.contains(&format!("1 ticket(s), intent {given}, predicted as {predicted};")), "{listed}");
+    let (_, r) = app.get(&format!("/v1/tickets?predicted_intent={predicted}&intent={given}")).await;
+    assert_eq!(r["total"], 1, "{r:#}");
+    let (_, r) = app.get(&format!("/v1/tickets?predicted_intent={given}")).await;
+    assert_eq!(r["total"], 0, "triage never predicted the person's intent: {r:#}");
     app.stop().await;
 }
 

@@ -11,7 +11,7 @@ use axum::response::Html;
 use axum::routing::get;
 use chrono::Utc;
 use kindly_core::{IntentShadowReport, Permission, ShadowReport, shadow};
-use kindly_store::IntentRow;
+use kindly_store::{IntentCorrection, IntentRow};
 use serde::Serialize;
 
 use super::{PageError, charts, reason_label, render};
@@ -38,6 +38,8 @@ struct DashboardPage {
     within_sla: u64,
     sla_rate: String,
     intents: Vec<IntentRow>,
+    /// Where triage and the people who resolved its handoffs disagreed on the intent.
+    corrections: Vec<IntentCorrection>,
     /// Shadow mode's scoreboard, while shadow mode is on or shadow decisions are on record.
     shadow: Option<ShadowPanel>,
 }
@@ -134,6 +136,7 @@ async fn dashboard(State(s): State<Arc<AppState>>, who: Principal) -> Result<Htm
         within_sla: stats.resolved_within_sla,
         sla_rate: percent(stats.resolved_within_sla, stats.resolved),
         intents: stats.intents,
+        corrections: stats.corrections,
         shadow,
     };
     render("dashboard.html", &who, page)

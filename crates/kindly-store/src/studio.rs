@@ -240,20 +240,21 @@ impl SqliteStore {
 
     /// The automation dashboard's numbers since `since`.
     pub async fn automation_stats(&self, since: DateTime<Utc>) -> Result<AutomationStats, StoreError> {
-        let per_day = sqlx::query(
-            "SELECT substr(decided_at, 1, 10) AS day, \
-             sum(outcome = 'answer') AS answered, sum(outcome = 'handoff') AS handed_off \
-             FROM decisions WHERE decided_at >= ? GROUP BY day ORDER BY day",
-        )
-        .bind(since)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?
-        .iter()
-        .map(|r| {
-            Ok(DayCount { day: get(r, "day")?, answered: u(r, "answered")?, handed_off: u(r, "handed_off")? })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+        let per_day = self
+            .rows_since(
+                "SELECT substr(decided_at, 1, 10) AS day, \
+                 sum(outcome = 'answer') AS answered, sum(outcome = 'handoff') AS handed_off \
+                 FROM decisions WHERE decided_at >= ? GROUP BY day ORDER BY day",
+                since,
+                |r| {
+                    Ok(DayCount {
+                        day: get(r, "day")?,
+                        answered: u(r, "answered")?,
+                        handed_off: u(r, "handed_off")?,
+                    })
+                },
+            )
+            .await?;
         let (answered, reopened_after_answer) = {
             let r = sqlx::query(
                 "SELECT count(*) AS answered, coalesce(sum(EXISTS (SELECT 1 FROM decisions l \
@@ -281,30 +282,27 @@ impl SqliteStore {
         .fetch_one(&self.pool)
         .await
         .map_err(backend)?;
-        let intents = sqlx::query(
-            "SELECT coalesce(t.intent, 'unknown') AS intent, count(DISTINCT t.id) AS tickets, \
-             count(DISTINCT CASE WHEN d.outcome = 'answer' THEN t.id END) AS answered, \
-             count(DISTINCT CASE WHEN d.outcome = 'handoff' THEN t.id END) AS handed_off, \
-             count(DISTINCT CASE WHEN d.outcome = 'handoff' AND EXISTS (SELECT 1 FROM decisions a \
-               WHERE a.ticket_id = t.id AND a.outcome = 'answer' AND a.id < d.id) THEN t.id END) AS reopened \
-             FROM tickets t JOIN decisions d ON d.ticket_id = t.id WHERE d.decided_at >= ? \
-             GROUP BY 1 ORDER BY tickets DESC, intent LIMIT 50",
-        )
-        .bind(since)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?
-        .iter()
-        .map(|r| {
-            Ok(IntentRow {
-                intent: get(r, "intent")?,
-                tickets: u(r, "tickets")?,
-                answered: u(r, "answered")?,
-                handed_off: u(r, "handed_off")?,
-                reopened: u(r, "reopened")?,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+        let intents = self
+            .rows_since(
+                "SELECT coalesce(t.intent, 'unknown') AS intent, count(DISTINCT t.id) AS tickets, \
+                 count(DISTINCT CASE WHEN d.outcome = 'answer' THEN t.id END) AS answered, \
+                 count(DISTINCT CASE WHEN d.outcome = 'handoff' THEN t.id END) AS handed_off, \
+                 count(DISTINCT CASE WHEN d.outcome = 'handoff' AND EXISTS (SELECT 1 FROM decisions a \
+                   WHERE a.ticket_id = t.id AND a.outcome = 'answer' AND a.id < d.id) THEN t.id END) AS reopened \
+                 FROM tickets t JOIN decisions d ON d.ticket_id = t.id WHERE d.decided_at >= ? \
+                 GROUP BY 1 ORDER BY tickets DESC, intent LIMIT 50",
+                since,
+                |r| {
+                    Ok(IntentRow {
+                        intent: get(r, "intent")?,
+                        tickets: u(r, "tickets")?,
+                        answered: u(r, "answered")?,
+                        handed_off: u(r, "handed_off")?,
+                        reopened: u(r, "reopened")?,
+                    })
+                },
+            )
+            .await?;
         let stages = counts(
             self,
             "SELECT coalesce(json_extract(decision, '$.evidence.stage'), 'unknown') AS label, count(*) AS count \
@@ -314,26 +312,23 @@ impl SqliteStore {
         .await?;
         // Read as the ticket list's `predicted_intent` and `intent` filters read them, so each pair
         // leads to its tickets.
-        let corrections = sqlx::query(
-            "SELECT d.intent AS predicted, t.intent AS corrected, count(DISTINCT t.id) AS tickets \
-             FROM resolutions r JOIN tickets t ON t.id = r.ticket_id \
-             JOIN decisions d ON d.id = (SELECT max(id) FROM decisions WHERE ticket_id = t.id) \
-             WHERE r.created_at >= ? AND r.intent = t.intent AND d.intent != t.intent \
-             GROUP BY 1, 2 ORDER BY tickets DESC, predicted, corrected LIMIT 20",
-        )
-        .bind(since)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?
-        .iter()
-        .map(|r| {
-            Ok(IntentCorrection {
-                predicted: get(r, "predicted")?,
-                corrected: get(r, "corrected")?,
-                tickets: u(r, "tickets")?,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+        let corrections = self
+            .rows_since(
+                "SELECT d.intent AS predicted, t.intent AS corrected, count(DISTINCT t.id) AS tickets \
+                 FROM resolutions r JOIN tickets t ON t.id = r.ticket_id \
+                 JOIN decisions d ON d.id = (SELECT max(id) FROM decisions WHERE ticket_id = t.id) \
+                 WHERE r.created_at >= ? AND r.intent = t.intent AND d.intent != t.intent \
+                 GROUP BY 1, 2 ORDER BY tickets DESC, predicted, corrected LIMIT 20",
+                since,
+                |r| {
+                    Ok(IntentCorrection {
+                        predicted: get(r, "predicted")?,
+                        corrected: get(r, "corrected")?,
+                        tickets: u(r, "tickets")?,
+                    })
+                },
+            )
+            .await?;
         Ok(AutomationStats {
             corrections,
             per_day,
@@ -354,14 +349,20 @@ fn u(row: &sqlx::sqlite::SqliteRow, col: &str) -> Result<u64, StoreError> {
 }
 
 async fn counts(store: &SqliteStore, sql: &str, since: DateTime<Utc>) -> Result<Vec<Count>, StoreError> {
-    sqlx::query(sql)
-        .bind(since)
-        .fetch_all(&store.pool)
-        .await
-        .map_err(backend)?
-        .iter()
-        .map(|r| Ok(Count { label: get(r, "label")?, count: u(r, "count")? }))
-        .collect()
+    store.rows_since(sql, since, |r| Ok(Count { label: get(r, "label")?, count: u(r, "count")? })).await
+}
+
+impl SqliteStore {
+    /// The rows of a query whose one parameter is `since`, each read by `read`.
+    async fn rows_since<T>(
+        &self,
+        sql: &str,
+        since: DateTime<Utc>,
+        read: impl Fn(&sqlx::sqlite::SqliteRow) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let rows = sqlx::query(sql).bind(since).fetch_all(&self.pool).await.map_err(backend)?;
+        rows.iter().map(read).collect()
+    }
 }
 
 #[cfg(test)]

@@ -383,3 +383,91 @@ async fn health_readiness_and_metrics() {
     }
     app.stop().await;
 }
+
+/// The rows of a CSV export, header first.
+fn csv_rows(body: &str) -> Vec<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(body.as_bytes());
+    reader.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect()
+}
+
+/// `GET /v1/tickets.csv`: the list as a spreadsheet, with the list's filters; text a spreadsheet
+/// would run as a formula is kept as text; the Tickets page links to it with its filters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ticket_list_downloads_as_csv_with_its_filters() {
+    let app = TestApp::spawn().await;
+    let answered = app.submit("t-csv-1", "c-csv-a", "How do I reset my password for the Lumo app?").await;
+    app.decided(&answered).await;
+    let formula = "=HYPERLINK(\"http://example.com\",\"click\") I want to speak to a real person";
+    let person = app.submit("t-csv-2", "c-csv-b", formula).await;
+    app.decided(&person).await;
+
+    let export = |query: &str| {
+        let url = format!("{}/v1/tickets.csv{query}", app.url);
+        let client = app.client.clone();
+        async move { client.get(url).send().await.unwrap() }
+    };
+    let r = export("").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let header = |name: &str| r.headers()[name].to_str().unwrap().to_owned();
+    assert_eq!(header("content-type"), "text/csv; charset=utf-8");
+    assert!(header("content-disposition").starts_with("attachment; filename=\"kindly-tickets-"));
+    assert_eq!(header("x-total-count"), "2");
+    let rows = csv_rows(&r.text().await.unwrap());
+    assert_eq!(rows[0][..6], ["id", "external_id", "channel", "received_at", "status", "intent"]);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let column = |name: &str| rows[0].iter().position(|h| h == name).unwrap();
+    let (newest, oldest) = (&rows[1], &rows[2]);
+    assert_eq!(
+        (newest[0].as_str(), oldest[0].as_str()),
+        (person.as_str(), answered.as_str()),
+        "newest first"
+    );
+    assert_eq!(oldest[column("status")], "answered");
+    assert_eq!(oldest[column("intent")], "reset_password");
+    assert_eq!(oldest[column("decision")], "answer");
+    assert_eq!(oldest[column("customer_id")], "c-csv-a");
+    let (_, story) = app.get(&format!("/v1/tickets/{answered}")).await;
+    assert_eq!(oldest[column("summary")], story["decision"]["summary"].as_str().unwrap());
+    assert_eq!(newest[column("body")], format!("'{formula}"), "a formula stays text");
+    assert_eq!(newest[column("decision")], "handoff");
+
+    // The list's filters, and the list's errors.
+    let r = export("?status=handed_off&customer=c-csv-b").await;
+    assert_eq!(r.headers()["x-total-count"], "1");
+    let rows = csv_rows(&r.text().await.unwrap());
+    assert_eq!((rows.len(), rows[1][0].as_str()), (2, person.as_str()));
+    let r = export("?status=lost").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let error: Value = r.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "invalid_query", "{error}");
+    assert_eq!(export("?limit=5").await.status(), StatusCode::BAD_REQUEST, "an export has no pages");
+
+    // The Tickets page offers the download of what it shows.
+    let (_, page) = app.page("/tickets?status=handed_off&intent=").await;
+    assert!(page.contains("href=\"/v1/tickets.csv?status=handed_off\""), "{page}");
+    assert!(page.contains("Download these 1 ticket(s) as CSV"), "{page}");
+    app.stop().await;
+}
+
+/// An export reads the store a thousand tickets at a time: every ticket once, newest first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_of_more_tickets_than_one_read_holds_each_ticket_once() {
+    use kindly_core::{Customer, NewTicket, TicketStore};
+    let app = TestApp::spawn().await;
+    let start = chrono::Utc::now() - chrono::Duration::hours(1);
+    for i in 0..1_005 {
+        let customer = Customer { id: format!("c-{}", i % 7), email: None, name: None, flagged: None };
+        let body = format!("Where is my order number {i}?");
+        let now = start + chrono::Duration::milliseconds(i);
+        let ticket =
+            NewTicket::validate(&format!("bulk-{i}"), customer, None, &body, None, Some(now), now).unwrap();
+        app.kindly.store.insert_ticket(&ticket, now).await.unwrap();
+    }
+    let r = app.client.get(format!("{}/v1/tickets.csv", app.url)).send().await.unwrap();
+    assert_eq!(r.headers()["x-total-count"], "1005");
+    let rows = csv_rows(&r.text().await.unwrap());
+    let external: Vec<&str> = rows[1..].iter().map(|r| r[1].as_str()).collect();
+    let expected: Vec<String> = (0..1_005).rev().map(|i| format!("bulk-{i}")).collect();
+    assert_eq!(external, expected);
+    app.stop().await;
+}

@@ -82,8 +82,10 @@ struct ListPage {
     rows: Vec<Row>,
     /// The `before` of the next page, when this one is full.
     next: Option<String>,
-    /// The query string of the filters, to carry over to the next page.
+    /// The query string of the filters, to carry over to the next page and the export.
     filters: String,
+    /// The most tickets one CSV export holds.
+    export_limit: usize,
 }
 
 /// A shadow-mode filter in words.
@@ -172,14 +174,20 @@ async fn list(
     let predicted = filter.predicted_intent.clone().unwrap_or_default();
     let customer = filter.customer_id.clone().unwrap_or_default();
     let words = filter.text.clone().unwrap_or_default();
-    let filters = serde_urlencoded::to_string([
-        ("status", filter.status.map_or("", TicketStatus::as_str)),
-        ("intent", intent.as_str()),
-        ("predicted_intent", predicted.as_str()),
-        ("customer", customer.as_str()),
-        ("q", words.as_str()),
-        ("shadow", filter.shadow.map_or("", ShadowFilter::as_str)),
-    ])
+    // The filters in use (the API refuses a blank status or shadow filter).
+    let filters = serde_urlencoded::to_string(
+        [
+            ("status", filter.status.map_or("", TicketStatus::as_str)),
+            ("intent", intent.as_str()),
+            ("predicted_intent", predicted.as_str()),
+            ("customer", customer.as_str()),
+            ("q", words.as_str()),
+            ("shadow", filter.shadow.map_or("", ShadowFilter::as_str)),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .collect::<Vec<_>>(),
+    )
     .unwrap_or_default();
     let page = ListPage {
         counts,
@@ -198,6 +206,7 @@ async fn list(
         rows,
         next,
         filters,
+        export_limit: crate::routes::EXPORT_LIMIT,
     };
     render("tickets.html", &who, page)
 }

@@ -1,5 +1,7 @@
 //! HTTP routes: one small router per resource, merged here with the shared layers.
 
+mod export;
+pub(crate) use export::EXPORT_LIMIT;
 mod handoffs;
 mod health;
 mod kb;
@@ -60,6 +62,7 @@ pub(crate) fn router(app: &Kindly) -> Router {
     });
     Router::new()
         .merge(tickets::router())
+        .merge(export::router())
         .merge(handoffs::router())
         .merge(kb::router())
         .merge(trust::router())

@@ -469,5 +469,14 @@ async fn an_export_of_more_tickets_than_one_read_holds_each_ticket_once() {
     let external: Vec<&str> = rows[1..].iter().map(|r| r[1].as_str()).collect();
     let expected: Vec<String> = (0..1_005).rev().map(|i| format!("bulk-{i}")).collect();
     assert_eq!(external, expected);
+
+    // The Tickets page shows 100 at a time; "Older tickets" keeps its filters (and no blank ones).
+    let (_, page) = app.page("/tickets?customer=c-1&intent=").await;
+    assert!(page.contains("The 100 newest of 144 tickets, customer c-1"), "{page}");
+    let older = page.split("href=\"/tickets?customer=c-1&amp;before=").nth(1).expect("an older page");
+    let before = &older[..older.find('"').unwrap()];
+    let (_, rest) = app.page(&format!("/tickets?customer=c-1&before={before}")).await;
+    assert_eq!(rest.matches("<tr class=").count(), 44, "{rest}");
+    assert!(page.contains("href=\"/v1/tickets.csv?customer=c-1\""), "{page}");
     app.stop().await;
 }

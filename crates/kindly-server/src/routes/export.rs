@@ -9,10 +9,9 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use chrono::Utc;
-use kindly_core::{ShadowFilter, TicketFilter, TicketListing, TicketStatus, TicketStore};
-use serde::Deserialize;
+use kindly_core::{TicketFilter, TicketListing, TicketStore};
 
-use super::tickets::ticket_filter;
+use super::tickets::{ListQuery, ticket_filter};
 use super::{AppState, State};
 use crate::error::{ApiError, Query};
 
@@ -45,33 +44,18 @@ pub(super) fn router() -> Router<Arc<AppState>> {
     Router::new().route("/v1/tickets.csv", get(export))
 }
 
-/// The filters of `GET /v1/tickets`, without paging.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ExportQuery {
-    status: Option<TicketStatus>,
-    intent: Option<String>,
-    predicted_intent: Option<String>,
-    customer: Option<String>,
-    q: Option<String>,
-    shadow: Option<ShadowFilter>,
-}
-
 async fn export(
     axum::extract::State(s): State,
-    Query(q): Query<ExportQuery>,
+    Query(q): Query<ListQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let asked = TicketFilter {
-        status: q.status,
-        intent: q.intent,
-        predicted_intent: q.predicted_intent,
-        customer_id: q.customer,
-        text: q.q,
-        shadow: q.shadow,
-        before: None,
-        limit: PAGE,
-    };
-    let mut filter = ticket_filter(&s, asked).await?;
+    if q.before.is_some() || q.limit.is_some() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "an export has no pages: it holds every matching ticket (the newest 100,000), so it takes no before or limit",
+        ));
+    }
+    let mut filter = ticket_filter(&s, TicketFilter { limit: PAGE, ..q.into_filter() }).await?;
     let total = s.store.count_tickets(&filter).await?;
     let mut csv = csv::Writer::from_writer(Vec::new());
     csv.write_record(HEADER).map_err(internal)?;

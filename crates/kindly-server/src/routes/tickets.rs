@@ -100,9 +100,10 @@ pub(super) async fn check_backlog(s: &AppState) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The ticket list's query (`GET /v1/tickets`, and without paging `GET /v1/tickets.csv`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ListQuery {
+pub(super) struct ListQuery {
     /// received | answered | handed_off | resolved
     status: Option<TicketStatus>,
     /// The ticket's intent: as triage predicted it, or as a person corrected it.
@@ -116,8 +117,24 @@ struct ListQuery {
     /// Shadow mode: would_answer | would_hand_off | confirmed | corrected (by the latest decision).
     shadow: Option<ShadowFilter>,
     /// A ticket id: only tickets that arrived before it (the next page).
-    before: Option<TicketId>,
-    limit: Option<u32>,
+    pub(super) before: Option<TicketId>,
+    pub(super) limit: Option<u32>,
+}
+
+impl ListQuery {
+    /// The filter asked for, unchecked (see [`ticket_filter`]); 100 tickets unless told.
+    pub(super) fn into_filter(self) -> TicketFilter {
+        TicketFilter {
+            status: self.status,
+            intent: self.intent,
+            predicted_intent: self.predicted_intent,
+            customer_id: self.customer,
+            text: self.q,
+            shadow: self.shadow,
+            before: self.before,
+            limit: self.limit.unwrap_or(100),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -135,17 +152,7 @@ async fn list(
     axum::extract::State(s): State,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<TicketList>, ApiError> {
-    let asked = TicketFilter {
-        status: q.status,
-        intent: q.intent,
-        predicted_intent: q.predicted_intent,
-        customer_id: q.customer,
-        text: q.q,
-        shadow: q.shadow,
-        before: q.before,
-        limit: q.limit.unwrap_or(100),
-    };
-    let filter = ticket_filter(&s, asked).await?;
+    let filter = ticket_filter(&s, q.into_filter()).await?;
     let tickets = s.store.tickets(&filter).await?;
     let next_before =
         (tickets.len() as u32 == filter.limit).then(|| tickets.last().map(|t| t.ticket.id)).flatten();

@@ -180,8 +180,19 @@ async fn the_intents_people_corrected_lead_to_their_tickets() {
 
     let (_, dashboard) = app.page("/studio/dashboard").await;
     let link = format!("/tickets?predicted_intent={predicted}&amp;intent={given}");
-    let row = format!("<tr><td>{predicted}</td><td>{given}</td><td><a href=\"{link}\">1</a></td></tr>");
+    // For someone who edits knowledge, each intent leads to its articles.
+    let articles = |intent: &str| format!("<a href=\"/studio/articles?q={intent}\">{intent}</a>");
+    let row = format!(
+        "<tr><td>{}</td><td>{}</td><td><a href=\"{link}\">1</a></td></tr>",
+        articles(&predicted),
+        articles(given)
+    );
     assert!(dashboard.contains(&row), "{dashboard}");
+    let (s, found) = app.page(&format!("/studio/articles?q={predicted}")).await;
+    assert_eq!(s, StatusCode::OK);
+    let intents_cells = found.split("<td>").filter_map(|cell| cell.split("</td>").next());
+    let about = intents_cells.filter(|cell| cell.split(", ").any(|i| i == predicted)).count();
+    assert!(found.contains("1 article(s)") && about == 1, "{found}");
     let (s, listed) = app.page(&link.replace("&amp;", "&")).await;
     assert_eq!(s, StatusCode::OK);
     assert!(listed.contains(&format!("/tickets/{}", t["id"].as_str().unwrap())), "{listed}");

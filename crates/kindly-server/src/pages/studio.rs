@@ -52,7 +52,8 @@ struct Retrieved {
 struct ListPage {
     q: String,
     ask: String,
-    articles: Vec<(String, String, String, String)>,
+    /// (id, title, intents, status, updated) of each article found.
+    articles: Vec<(String, String, String, String, String)>,
     retrieved: Vec<Retrieved>,
 }
 
@@ -72,10 +73,13 @@ async fn list(
             needle.is_empty()
                 || a.id.to_lowercase().contains(&needle)
                 || a.title.to_lowercase().contains(&needle)
+                || a.intents.iter().any(|i| i.to_lowercase().contains(&needle))
                 || a.body.to_lowercase().contains(&needle)
         })
         .map(|a| {
-            (a.id, a.title, status_str(a.status).to_owned(), a.updated_at.format("%Y-%m-%d").to_string())
+            let (status, updated) =
+                (status_str(a.status).to_owned(), a.updated_at.format("%Y-%m-%d").to_string());
+            (a.id, a.title, a.intents.join(", "), status, updated)
         })
         .collect();
     let ask = q.ask.unwrap_or_default();

@@ -52,9 +52,19 @@ struct Retrieved {
 struct ListPage {
     q: String,
     ask: String,
-    /// (id, title, intents, status, updated) of each article found.
-    articles: Vec<(String, String, String, String, String)>,
+    articles: Vec<ArticleRow>,
     retrieved: Vec<Retrieved>,
+}
+
+/// One article of the list.
+#[derive(Serialize)]
+struct ArticleRow {
+    id: String,
+    title: String,
+    /// Its intents, comma-separated.
+    intents: String,
+    status: &'static str,
+    updated: String,
 }
 
 async fn list(
@@ -76,10 +86,12 @@ async fn list(
                 || a.intents.iter().any(|i| i.to_lowercase().contains(&needle))
                 || a.body.to_lowercase().contains(&needle)
         })
-        .map(|a| {
-            let (status, updated) =
-                (status_str(a.status).to_owned(), a.updated_at.format("%Y-%m-%d").to_string());
-            (a.id, a.title, a.intents.join(", "), status, updated)
+        .map(|a| ArticleRow {
+            intents: a.intents.join(", "),
+            status: status_str(a.status),
+            updated: a.updated_at.format("%Y-%m-%d").to_string(),
+            id: a.id,
+            title: a.title,
         })
         .collect();
     let ask = q.ask.unwrap_or_default();

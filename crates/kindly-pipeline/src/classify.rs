@@ -296,9 +296,8 @@ mod tests {
 
     #[test]
     fn exemplar_file_must_cover_every_category() {
-        let dir = std::env::temp_dir().join(format!("kindly-exemplars-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("x.toml");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.toml");
         std::fs::write(&path, "[bereavement]\nthreshold = 0.5\nexemplars = [\"my mother died\"]\n").unwrap();
         let err = SensitivityExemplars::load(&path).unwrap_err().to_string();
         assert!(err.contains("no exemplars for"), "{err}");

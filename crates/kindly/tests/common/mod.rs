@@ -38,15 +38,15 @@ pub fn settings(data_dir: &Path) -> Settings {
 
 /// A database with the sample knowledge base ingested, built once per test binary (ingesting
 /// embeds ~400 texts) and copied into each test's own directory. The template is a `VACUUM INTO`
-/// snapshot: one self-contained file, whatever the building connections leave behind them.
-fn template() -> &'static Path {
-    static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
+/// snapshot: one self-contained file, whatever the building connections leave behind them. It is
+/// held in memory (about 2 MB), so no directory outlives the test binary: a static is never
+/// dropped, and a per-process directory in the system's temp dir was left behind by every run.
+fn template() -> &'static [u8] {
+    static TEMPLATE: OnceLock<Vec<u8>> = OnceLock::new();
     TEMPLATE.get_or_init(|| {
         std::thread::spawn(|| {
-            let dir = std::env::temp_dir().join(format!("kindly-test-template-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).unwrap();
             let build = tempfile::tempdir().unwrap();
+            let snapshot = build.path().join("template.db");
             let rt = tokio::runtime::Runtime::new().unwrap();
             rt.block_on(async {
                 let s = settings(build.path());
@@ -54,10 +54,10 @@ fn template() -> &'static Path {
                 let kindly = Kindly::build(s).await.unwrap();
                 kindly.pipeline.knowledge().ingest_dir(&kb, &indicatif::ProgressBar::hidden()).await.unwrap();
                 kindly.pipeline.retrain_intent_model().await.unwrap().expect("the sample KB has intents");
-                kindly.store.backup_to(&dir.join("kindly.db")).await.unwrap();
+                kindly.store.backup_to(&snapshot).await.unwrap();
                 kindly.store.close().await;
             });
-            dir
+            std::fs::read(&snapshot).unwrap()
         })
         .join()
         .unwrap()
@@ -67,10 +67,7 @@ fn template() -> &'static Path {
 /// A fresh data directory holding a copy of the ingested template database.
 pub fn data_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(template()).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-    }
+    std::fs::write(dir.path().join("kindly.db"), template()).unwrap();
     dir
 }
 

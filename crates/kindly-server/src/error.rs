@@ -1,7 +1,7 @@
 //! API errors: a stable code and a human sentence, as JSON. Error kinds become HTTP statuses in
 //! exactly one place ([`status_for`]); a 5xx body never leaks internals.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -156,18 +156,22 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
     }
 }
 
-/// Query parameters, with rejections in Kindly's error format.
+/// Query parameters, with rejections in Kindly's error format. A parameter given blank
+/// (`?status=&q=parcel`, as an HTML form sends an empty field) counts as not given: blank
+/// filters are no filters.
 pub struct Query<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Query(v)| Self(v))
-            .map_err(|e: QueryRejection| {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text())
-            })
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let invalid = |e: serde_urlencoded::de::Error| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("Failed to deserialize query string: {e}"))
+        };
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(parts.uri.query().unwrap_or_default()).map_err(invalid)?;
+        let given: Vec<_> = pairs.into_iter().filter(|(_, v)| !v.trim().is_empty()).collect();
+        let query = serde_urlencoded::to_string(given).expect("pairs of strings encode");
+        serde_urlencoded::from_str(&query).map(Self).map_err(invalid)
     }
 }

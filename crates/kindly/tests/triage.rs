@@ -256,6 +256,13 @@ async fn every_ticket_is_listed_newest_first_with_its_latest_decision() {
     assert_eq!(app.get("/v1/tickets?q=spam").await.1["total"], 0, "Kindly's answers are not searched");
     assert_eq!(app.get("/v1/tickets?q=%3F%21").await.1["total"], 0, "no word, no match");
     assert_eq!(app.get("/v1/tickets?q=%20").await.1["total"], 3, "a blank search is no search");
+    // Every blank filter is no filter, as an HTML form sends its empty fields.
+    let (s, blank) = app.get("/v1/tickets?status=&shadow=&intent=&predicted_intent=&customer=&q=&limit=").await;
+    assert_eq!((s, &blank["total"]), (StatusCode::OK, &json!(3)), "{blank}");
+    let (s, blank) = app.get("/v1/tickets?status=%20&customer=c-list-b").await;
+    assert_eq!((s, &blank["total"]), (StatusCode::OK, &json!(1)), "{blank}");
+    let (s, queue) = app.get("/v1/handoffs?status=&priority=&overdue=").await;
+    assert_eq!((s, &queue["total"]), (StatusCode::OK, &json!(2)), "{queue}");
 
     // The pages show the same: the list with its counts, and one ticket's every decision.
     let (s, list) = app.page("/tickets").await;
@@ -440,12 +447,16 @@ async fn the_ticket_list_downloads_as_csv_with_its_filters() {
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let error: Value = r.json().await.unwrap();
     assert_eq!(error["error"]["code"], "invalid_query", "{error}");
-    assert_eq!(export("?limit=5").await.status(), StatusCode::BAD_REQUEST, "an export has no pages");
+    let r = export("?limit=5").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "an export has no pages");
+    let error: Value = r.json().await.unwrap();
+    assert!(error["error"]["message"].as_str().unwrap().contains("the newest 100,000"), "{error}");
 
     // The Tickets page offers the download of what it shows.
     let (_, page) = app.page("/tickets?status=handed_off&intent=").await;
     assert!(page.contains("href=\"/v1/tickets.csv?status=handed_off\""), "{page}");
     assert!(page.contains("Download these 1 ticket(s) as CSV"), "{page}");
+    assert!(page.contains("the newest 100,000 at most"), "{page}");
     app.stop().await;
 }
 

@@ -85,7 +85,7 @@ struct ListPage {
     /// The query string of the filters, to carry over to the next page and the export.
     filters: String,
     /// The most tickets one CSV export holds.
-    export_limit: usize,
+    export_limit: String,
 }
 
 /// A shadow-mode filter in words.
@@ -206,7 +206,7 @@ async fn list(
         rows,
         next,
         filters,
-        export_limit: crate::routes::EXPORT_LIMIT,
+        export_limit: crate::routes::export_limit_in_words(),
     };
     render("tickets.html", &who, page)
 }

@@ -18,6 +18,19 @@ use crate::error::{ApiError, Query};
 /// An export holds at most this many tickets, the newest first; `X-Total-Count` says how many
 /// matched.
 pub(crate) const EXPORT_LIMIT: usize = 100_000;
+
+/// [`EXPORT_LIMIT`] as people read it: "100,000".
+pub(crate) fn export_limit_in_words() -> String {
+    let digits = EXPORT_LIMIT.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
 /// Tickets read from the store at a time.
 const PAGE: u32 = 1000;
 
@@ -52,7 +65,10 @@ async fn export(
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_query",
-            "an export has no pages: it holds every matching ticket (the newest 100,000), so it takes no before or limit",
+            format!(
+                "an export has no pages: it holds every matching ticket (the newest {}), so it takes no before or limit",
+                export_limit_in_words()
+            ),
         ));
     }
     let mut filter = ticket_filter(&s, TicketFilter { limit: PAGE, ..q.into_filter() }).await?;
@@ -132,5 +148,10 @@ mod tests {
         }
         assert_eq!(cell("Where is my parcel? =)"), "Where is my parcel? =)");
         assert_eq!(cell(""), "");
+    }
+
+    #[test]
+    fn the_limit_reads_with_thousands_separators() {
+        assert_eq!(export_limit_in_words(), "100,000");
     }
 }

@@ -1,7 +1,7 @@
 //! HTTP routes: one small router per resource, merged here with the shared layers.
 
 mod export;
-pub(crate) use export::EXPORT_LIMIT;
+pub(crate) use export::export_limit_in_words;
 mod handoffs;
 mod health;
 mod kb;

@@ -165,13 +165,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let invalid = |e: serde_urlencoded::de::Error| {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("Failed to deserialize query string: {e}"))
+        let invalid = |e: &dyn std::fmt::Display| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("invalid query string: {e}"))
         };
         let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_str(parts.uri.query().unwrap_or_default()).map_err(invalid)?;
+            serde_urlencoded::from_str(parts.uri.query().unwrap_or_default()).map_err(|e| invalid(&e))?;
         let given: Vec<_> = pairs.into_iter().filter(|(_, v)| !v.trim().is_empty()).collect();
         let query = serde_urlencoded::to_string(given).expect("pairs of strings encode");
-        serde_urlencoded::from_str(&query).map(Self).map_err(invalid)
+        // The path names the parameter at fault: "limit: invalid digit found in string".
+        let parse = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(parse).map(Self).map_err(|e| invalid(&e))
     }
 }

@@ -262,6 +262,9 @@ async fn bad_requests_are_refused_clearly_and_store_nothing() {
             "method_not_allowed",
         ),
     ];
+    // A query's error names the parameter at fault.
+    let (_, v) = app.get("/v1/tickets?limit=many").await;
+    assert!(v["error"]["message"].as_str().unwrap().contains("limit: invalid digit"), "{v}");
     for (name, method, path, content_type, body, status, code) in cases {
         let (got, v) = app.send_raw(method, path, content_type, body).await;
         assert_eq!(got, status, "{name}: {v}");

@@ -257,7 +257,8 @@ async fn every_ticket_is_listed_newest_first_with_its_latest_decision() {
     assert_eq!(app.get("/v1/tickets?q=%3F%21").await.1["total"], 0, "no word, no match");
     assert_eq!(app.get("/v1/tickets?q=%20").await.1["total"], 3, "a blank search is no search");
     // Every blank filter is no filter, as an HTML form sends its empty fields.
-    let (s, blank) = app.get("/v1/tickets?status=&shadow=&intent=&predicted_intent=&customer=&q=&limit=").await;
+    let (s, blank) =
+        app.get("/v1/tickets?status=&shadow=&intent=&predicted_intent=&customer=&q=&limit=").await;
     assert_eq!((s, &blank["total"]), (StatusCode::OK, &json!(3)), "{blank}");
     let (s, blank) = app.get("/v1/tickets?status=%20&customer=c-list-b").await;
     assert_eq!((s, &blank["total"]), (StatusCode::OK, &json!(1)), "{blank}");

@@ -88,11 +88,11 @@ async fn an_agent_claims_inserts_knowledge_and_resolves_as_reusable() {
     let row = browser.text("#queue-body").await;
     assert!(row.contains("Bereavement"), "{row}");
     assert!(row.contains("due in") || row.contains("overdue by"), "{row}");
-    assert_eq!(browser.text("#queue-count").await, "1 ticket(s), most pressing first");
+    assert_eq!(browser.text("#queue-count").await, "1 ticket, most pressing first");
     browser.screenshot(&screenshots().join("queue.png")).await;
     // Nothing is past its SLA yet: the overdue view is empty and says so.
     browser.goto(&format!("{}/console?view=overdue", app.url)).await;
-    assert_eq!(browser.text("#queue-count").await, "0 ticket(s), most pressing first");
+    assert_eq!(browser.text("#queue-count").await, "0 tickets, most pressing first");
     browser.goto(&format!("{}/console", app.url)).await;
 
     browser.click(&format!("a[href='/console/handoffs/{handoff}']")).await;
@@ -146,7 +146,7 @@ async fn the_tickets_page_shows_what_kindly_answered_and_why() {
 
     // From the nav: every ticket, newest first, each with its decision in a sentence.
     browser.click("nav a[href='/tickets']").await;
-    assert_eq!(browser.text("#ticket-count").await, "2 ticket(s); newest first");
+    assert_eq!(browser.text("#ticket-count").await, "2 tickets; newest first");
     let rows = browser.text("#tickets tbody").await;
     assert!(rows.contains("answered: intent reset_password"), "{rows}");
     assert!(rows.contains("Bereavement") || rows.contains("bereavement"), "{rows}");
@@ -155,7 +155,7 @@ async fn the_tickets_page_shows_what_kindly_answered_and_why() {
     browser.click("a[href='/tickets?status=answered']").await;
     assert_eq!(
         browser.text_containing("#ticket-count", "answered").await,
-        "1 ticket(s), answered; newest first"
+        "1 ticket, answered; newest first"
     );
     browser.click(&format!("a[href='/tickets/{answered_id}']")).await;
     let decision = browser.text(".decision").await;
@@ -231,7 +231,7 @@ async fn a_team_in_shadow_mode_reads_the_would_be_wrong_answers() {
     let caption = browser.text_containing("#ticket-count", "shadow mode").await;
     assert_eq!(
         caption,
-        "1 ticket(s); shadow mode: would have answered, but the person gave another intent; newest first"
+        "1 ticket; shadow mode: would have answered, but the person gave another intent; newest first"
     );
     let rows = browser.text("#tickets tbody").await;
     assert!(rows.contains("I was charged twice") && !rows.contains("reset my password"), "{rows}");
@@ -246,7 +246,7 @@ async fn a_team_in_shadow_mode_reads_the_would_be_wrong_answers() {
     assert_eq!(
         caption,
         format!(
-            "1 ticket(s), predicted as {intent}; shadow mode: would have answered, but the person gave \
+            "1 ticket, predicted as {intent}; shadow mode: would have answered, but the person gave \
              another intent; newest first"
         )
     );

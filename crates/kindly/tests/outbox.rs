@@ -194,7 +194,7 @@ async fn dead_letters_show_on_the_deliveries_page_and_are_sent_again_from_it() {
     };
     // The queue tells everyone that something did not reach the helpdesk, and where to look.
     let (_, queue) = page("/console").await;
-    assert!(queue.contains("id=\"undelivered\">1 action(s) could not be delivered"), "{queue}");
+    assert!(queue.contains("id=\"undelivered\">1 action could not be delivered"), "{queue}");
     assert!(queue.contains("href=\"/deliveries?state=dead\""), "{queue}");
     let (status, html) = page("/deliveries?state=dead").await;
     assert_eq!(status, StatusCode::OK);

@@ -337,7 +337,10 @@ pub(super) fn evidence_numbers(d: &Decision) -> Vec<String> {
         lines.push(format!("Emotion {}: intensity {:.2}.", em.emotion.as_str(), em.intensity));
     }
     if e.recent_contacts > 0 {
-        lines.push(format!("The customer wrote {} other time(s) recently.", e.recent_contacts));
+        lines.push(match e.recent_contacts {
+            1 => "The customer wrote once more recently.".to_owned(),
+            n => format!("The customer wrote {n} other times recently."),
+        });
     }
     lines
 }

@@ -72,8 +72,19 @@ fn templates() -> &'static Environment<'static> {
         ] {
             env.add_template(name, source).expect("the page templates compile");
         }
+        env.add_filter("counted", counted);
         env
     })
+}
+
+/// `{{ n|counted("ticket") }}`: "1 ticket", "3 tickets"; an irregular plural is given,
+/// `{{ n|counted("person", "people") }}`.
+fn counted(n: u64, one: &str, many: Option<&str>) -> String {
+    match (n, many) {
+        (1, _) => format!("1 {one}"),
+        (_, Some(many)) => format!("{n} {many}"),
+        (_, None) => format!("{n} {one}s"),
+    }
 }
 
 /// The signed-in person, as every page's layout shows them.
@@ -235,6 +246,14 @@ mod tests {
     fn every_template_compiles() {
         assert!(templates().get_template("base.html").is_ok());
         assert_eq!(templates().templates().count(), 15);
+    }
+
+    #[test]
+    fn counts_read_in_the_singular_or_the_plural() {
+        let render = |src: &str, n: u64| templates().render_str(src, minijinja::context! { n }).unwrap();
+        assert_eq!(render("{{ n|counted('ticket') }}", 1), "1 ticket");
+        assert_eq!(render("{{ n|counted('ticket') }}", 0), "0 tickets");
+        assert_eq!(render("{{ n|counted('person', 'people') }}", 2), "2 people");
     }
 
     #[test]

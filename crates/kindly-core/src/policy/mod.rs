@@ -204,10 +204,10 @@ fn context_reasons(evidence: &Evidence, settings: &PolicySettings, reasons: &mut
         push(
             reasons,
             HandoffReason::OpenHandoff,
-            format!(
-                "open_handoff: the customer already has {} ticket(s) with a person",
-                evidence.open_handoffs
-            ),
+            match evidence.open_handoffs {
+                1 => "open_handoff: the customer already has a ticket with a person".to_owned(),
+                n => format!("open_handoff: the customer already has {n} tickets with a person"),
+            },
         );
     }
 }

@@ -28,7 +28,14 @@ pub struct KnowledgeBase {
     store: Arc<dyn RecordStore>,
     index: Arc<dyn VectorIndex>,
     embedder: Arc<dyn Embedder>,
+    indexing: IndexingLock,
 }
+
+/// Held while a stored record is read and its points written, so that a retry of failed
+/// indexing never writes an older version of an article or a resolution over a newer one (or
+/// back after a delete): every writer reads what it indexes under the lock, or indexes what it
+/// stored just before taking it.
+pub type IndexingLock = Arc<tokio::sync::Mutex<()>>;
 
 /// What an ingest run did.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -156,8 +163,9 @@ impl KnowledgeBase {
         store: Arc<dyn RecordStore>,
         index: Arc<dyn VectorIndex>,
         embedder: Arc<dyn Embedder>,
+        indexing: IndexingLock,
     ) -> Self {
-        Self { store, index, embedder }
+        Self { store, index, embedder, indexing }
     }
 
     /// A hash of everything that shapes an article's points, including the embedder's id, so
@@ -176,6 +184,7 @@ impl KnowledgeBase {
     pub async fn save(&self, article: &Article) -> Result<ArticleWrite, PipelineError> {
         validate_article(article)?;
         let hash = self.content_hash(article);
+        let _indexing = self.indexing.lock().await;
         let write = self.store.upsert_article(article, &hash).await?;
         if write != ArticleWrite::Unchanged || !self.store.is_indexed(&article.id, &hash).await? {
             self.index_article(article, &hash).await?;
@@ -185,6 +194,7 @@ impl KnowledgeBase {
 
     /// Deletes an article and its points. Returns whether it existed.
     pub async fn delete(&self, id: &str) -> Result<bool, PipelineError> {
+        let _indexing = self.indexing.lock().await;
         self.index.remove(Source::Article, id).await?;
         Ok(self.store.delete_article(id).await?)
     }
@@ -223,6 +233,7 @@ impl KnowledgeBase {
     /// Re-indexes articles whose content changed since they were last indexed (an interrupted
     /// ingest, or a new embedder). Returns how many.
     pub async fn reindex_pending(&self) -> Result<usize, PipelineError> {
+        let _indexing = self.indexing.lock().await;
         let pending = self.store.unindexed_articles().await?;
         for a in &pending {
             self.index_article(a, &self.content_hash(a)).await?;

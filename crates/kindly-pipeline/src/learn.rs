@@ -9,7 +9,8 @@ use crate::{Pipeline, PipelineError};
 
 impl Pipeline {
     /// Stores a resolution and feeds it back into the index. If indexing fails after the
-    /// resolution is stored, the resolution is kept and indexed again at the next start-up.
+    /// resolution is stored, the resolution is kept, and [`Pipeline::reconcile`] indexes it
+    /// later (the worker retries while idle, and every start-up does).
     pub async fn resolve(
         &self,
         handoff_id: HandoffId,
@@ -30,7 +31,7 @@ impl Pipeline {
         metrics::counter!("kindly_resolutions_total", "reusable" => if reusable { "true" } else { "false" })
             .increment(1);
         if let Err(e) = self.learn(&stored).await {
-            tracing::error!(resolution = %stored.id, error = %e, "resolution stored but not yet indexed; will retry at start-up");
+            tracing::error!(resolution = %stored.id, error = %e, "resolution stored but not yet indexed; it will be retried");
         }
         Ok(stored)
     }
@@ -38,6 +39,11 @@ impl Pipeline {
     /// Embeds the customer's question and the reply, and upserts them under the resolution's
     /// stable point ids (so learning twice changes nothing).
     pub async fn learn(&self, r: &Resolution) -> Result<(), PipelineError> {
+        let _indexing = self.indexing.lock().await;
+        self.index_resolution(r).await
+    }
+
+    async fn index_resolution(&self, r: &Resolution) -> Result<(), PipelineError> {
         let status = if r.reusable { PointStatus::Approved } else { PointStatus::Candidate };
         let texts = vec![r.question.clone(), r.reply.clone()];
         let vectors = self.embedder.embed(texts.clone()).await?;
@@ -66,13 +72,15 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Finishes indexing that a crash interrupted: articles whose content changed since they
-    /// were indexed, and resolutions stored but not yet indexed.
+    /// Finishes indexing that a crash or a failure interrupted: articles whose content changed
+    /// since they were indexed, and resolutions stored but not yet indexed. Returns how many of
+    /// each it indexed.
     pub async fn reconcile(&self) -> Result<(usize, usize), PipelineError> {
         let articles = self.knowledge().reindex_pending().await?;
+        let _indexing = self.indexing.lock().await;
         let pending = self.store.unindexed_resolutions().await?;
         for r in &pending {
-            self.learn(r).await?;
+            self.index_resolution(r).await?;
         }
         Ok((articles, pending.len()))
     }

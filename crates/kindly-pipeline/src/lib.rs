@@ -46,6 +46,7 @@ pub struct Pipeline {
     intent: Arc<IntentModels>,
     prompts: Arc<Prompts>,
     settings: PipelineSettings,
+    indexing: knowledge::IndexingLock,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -67,12 +68,27 @@ impl Pipeline {
         let untrained =
             IntentModel::untrained(settings.policy.min_intent_confidence, settings.intent.target_precision);
         let intent = Arc::new(IntentModels::new(untrained));
-        Self { store, index, embedder, sensitivity, emotions, intent, prompts, settings }
+        Self {
+            store,
+            index,
+            embedder,
+            sensitivity,
+            emotions,
+            intent,
+            prompts,
+            settings,
+            indexing: Default::default(),
+        }
     }
 
     /// The knowledge base this pipeline answers from.
     pub fn knowledge(&self) -> KnowledgeBase {
-        KnowledgeBase::new(self.store.clone(), self.index.clone(), self.embedder.clone())
+        KnowledgeBase::new(
+            self.store.clone(),
+            self.index.clone(),
+            self.embedder.clone(),
+            self.indexing.clone(),
+        )
     }
 
     pub fn store(&self) -> &Arc<dyn RecordStore> {

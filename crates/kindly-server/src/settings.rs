@@ -121,11 +121,14 @@ pub struct WorkerSettings {
     pub poll_interval_ms: u64,
     /// Accepted-but-unprocessed tickets beyond which intake answers 429.
     pub max_backlog: u64,
+    /// How often the worker retries indexing that failed (an article or a resolution stored
+    /// but not yet searchable); every start-up retries it too.
+    pub retry_indexing_secs: u64,
 }
 
 impl Default for WorkerSettings {
     fn default() -> Self {
-        Self { concurrency: 4, poll_interval_ms: 1_000, max_backlog: 10_000 }
+        Self { concurrency: 4, poll_interval_ms: 1_000, max_backlog: 10_000, retry_indexing_secs: 60 }
     }
 }
 

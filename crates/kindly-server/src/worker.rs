@@ -3,9 +3,13 @@
 //!
 //! Why poll as well as notify: the store, not the in-memory nudge, is the queue. A nudge lost to
 //! a crash costs at most one poll interval, never a ticket.
+//!
+//! The worker also retries, every `retry_indexing_secs`, indexing that failed after its record
+//! was stored (an article saved, a resolution written), so knowledge a person gave becomes
+//! searchable without waiting for a restart.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use kindly_pipeline::Pipeline;
@@ -22,10 +26,22 @@ pub async fn run(
 ) {
     let poll = Duration::from_millis(settings.poll_interval_ms);
     let batch = (settings.concurrency * 8) as u32;
+    let retry_indexing = Duration::from_secs(settings.retry_indexing_secs.max(1));
+    let mut indexing_retried = Instant::now();
     tracing::info!(concurrency = settings.concurrency, "triage worker started");
     loop {
         if *shutdown.borrow() {
             break;
+        }
+        if indexing_retried.elapsed() >= retry_indexing {
+            indexing_retried = Instant::now();
+            match pipeline.reconcile().await {
+                Ok((0, 0)) => {}
+                Ok((articles, resolutions)) => {
+                    tracing::info!(articles, resolutions, "indexed records whose indexing had failed")
+                }
+                Err(e) => tracing::error!(error = %e, "retrying failed indexing failed again; will retry"),
+            }
         }
         let pending = match pipeline.store().pending_tickets(batch).await {
             Ok(p) => p,

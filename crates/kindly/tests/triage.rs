@@ -145,6 +145,50 @@ async fn a_reusable_resolution_answers_the_next_paraphrase_and_a_candidate_does_
     app.stop().await;
 }
 
+/// Indexing that fails after a resolution is stored (the index or the model unreachable) leaves
+/// it stored but not searchable; the worker retries it while running, not only at start-up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resolution_whose_indexing_failed_is_indexed_while_running() {
+    use kindly_core::{HandoffId, NewResolution, QueueStore};
+    let app = TestApp::spawn_with(|s| s.worker.retry_indexing_secs = 1).await;
+    let t =
+        handed_off(&app, "t-retry-1", "c-r1", "Is the Lumo Speaker waterproof? Can I use it by the pool?")
+            .await;
+    let handoff = t["handoffs"][0]["id"].as_str().unwrap().to_owned();
+    let (s, _) = app.post(&format!("/v1/handoffs/{handoff}/claim"), json!({ "agent": "ana" })).await;
+    assert_eq!(s, StatusCode::OK);
+    // Stored as `resolve` stores it, without the indexing that follows (as when that fails).
+    let stored = app
+        .kindly
+        .store
+        .resolve(&NewResolution {
+            handoff_id: HandoffId(handoff.parse().unwrap()),
+            agent: "ana".into(),
+            reply:
+                "The Lumo Speaker is splash-resistant (IPX4): pool splashes are fine, but don't submerge it."
+                    .into(),
+            reusable: true,
+            intent: Some("speaker_water_resistance".into()),
+            resolved_at: chrono::Utc::now(),
+        })
+        .await
+        .unwrap();
+    let unindexed = || async { app.kindly.store.unindexed_resolutions().await.unwrap() };
+    assert_eq!(unindexed().await.iter().map(|r| r.id).collect::<Vec<_>>(), [stored.id]);
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !unindexed().await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the worker did not retry the indexing");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let paraphrase = "Can my Lumo speaker get wet? I want to take it to the swimming pool.";
+    let t = app.decided(&app.submit("t-retry-2", "c-r2", paraphrase).await).await;
+    assert_eq!(t["status"], "answered", "{:#}", t["decision"]);
+    assert_eq!(t["decision"]["outcome"]["knowledge"]["source"], "resolution");
+    assert!(t["answer"]["body"].as_str().unwrap().contains("IPX4"));
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_follow_up_on_an_automatic_answer_goes_to_a_person() {
     let app = TestApp::spawn().await;

@@ -435,7 +435,10 @@ async fn approve(
         .store
         .review_resolution(id, Verdict::Approved, &who.name, reply.as_deref(), None, Utc::now())
         .await?;
-    s.pipeline.learn(&r).await?;
+    // The approval is stored: if indexing fails now, the worker retries it (as after a resolve).
+    if let Err(e) = s.pipeline.learn(&r).await {
+        tracing::error!(resolution = %r.id, error = %e, "approved resolution stored but not yet indexed; it will be retried");
+    }
     Ok(Redirect::to("/studio/review"))
 }
 

@@ -10,7 +10,7 @@ use crate::{Pipeline, PipelineError};
 impl Pipeline {
     /// Stores a resolution and feeds it back into the index. If indexing fails after the
     /// resolution is stored, the resolution is kept, and [`Pipeline::reconcile`] indexes it
-    /// later (the worker retries while idle, and every start-up does).
+    /// later (the worker retries every `worker.retry_indexing_secs`, and every start-up does).
     pub async fn resolve(
         &self,
         handoff_id: HandoffId,

@@ -156,6 +156,9 @@ impl Settings {
         if self.worker.concurrency == 0 {
             return Err("worker.concurrency must be at least 1".into());
         }
+        if self.worker.retry_indexing_secs == 0 {
+            return Err("worker.retry_indexing_secs must be at least 1".into());
+        }
         if self.server.max_body_bytes < 1024 {
             return Err("server.max_body_bytes must be at least 1024".into());
         }
@@ -228,6 +231,9 @@ mod tests {
         let mut s = Settings::default();
         s.pipeline.intent.head_temperature = 0.0;
         assert!(s.validate().unwrap_err().contains("head_temperature must be a positive number"));
+        let mut s = Settings::default();
+        s.worker.retry_indexing_secs = 0;
+        assert!(s.validate().unwrap_err().contains("worker.retry_indexing_secs must be at least 1"));
         let mut s = Settings::default();
         s.model.dir = "/nonexistent".into();
         assert!(s.validate().unwrap_err().contains("make model"));

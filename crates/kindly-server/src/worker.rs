@@ -26,7 +26,7 @@ pub async fn run(
 ) {
     let poll = Duration::from_millis(settings.poll_interval_ms);
     let batch = (settings.concurrency * 8) as u32;
-    let retry_indexing = Duration::from_secs(settings.retry_indexing_secs.max(1));
+    let retry_indexing = Duration::from_secs(settings.retry_indexing_secs);
     let mut indexing_retried = Instant::now();
     tracing::info!(concurrency = settings.concurrency, "triage worker started");
     loop {

@@ -38,9 +38,14 @@ pub async fn run(
             match pipeline.reconcile().await {
                 Ok((0, 0)) => {}
                 Ok((articles, resolutions)) => {
-                    tracing::info!(articles, resolutions, "indexed records whose indexing had failed")
+                    tracing::info!(articles, resolutions, "indexed records whose indexing had failed");
+                    metrics::counter!("kindly_indexing_retries_total", "outcome" => "indexed")
+                        .increment((articles + resolutions) as u64);
                 }
-                Err(e) => tracing::error!(error = %e, "retrying failed indexing failed again; will retry"),
+                Err(e) => {
+                    tracing::error!(error = %e, "retrying failed indexing failed again; will retry");
+                    metrics::counter!("kindly_indexing_retries_total", "outcome" => "failed").increment(1);
+                }
             }
         }
         let pending = match pipeline.store().pending_tickets(batch).await {

@@ -186,6 +186,8 @@ async fn a_resolution_whose_indexing_failed_is_indexed_while_running() {
     assert_eq!(t["status"], "answered", "{:#}", t["decision"]);
     assert_eq!(t["decision"]["outcome"]["knowledge"]["source"], "resolution");
     assert!(t["answer"]["body"].as_str().unwrap().contains("IPX4"));
+    let metrics = app.client.get(format!("{}/metrics", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("kindly_indexing_retries_total{outcome=\"indexed\"} 1"), "{metrics}");
     app.stop().await;
 }
 

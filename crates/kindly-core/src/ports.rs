@@ -48,9 +48,24 @@ pub trait VectorIndex: Send + Sync {
     ) -> Result<Vec<ScoredPoint>, IndexError>;
     /// How many points the index holds.
     async fn len(&self) -> Result<usize, IndexError>;
+    /// Catches up with points written by another process (an index that keeps points in memory
+    /// must; a server-side index need not). Returns whether anything was reloaded.
+    async fn refresh(&self) -> Result<bool, IndexError> {
+        Ok(false)
+    }
     async fn is_empty(&self) -> Result<bool, IndexError> {
         Ok(self.len().await? == 0)
     }
+}
+
+/// What one write to the stored points did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PointsWritten {
+    /// Points removed (for a replace, the record's old points, including those written again).
+    pub removed: usize,
+    /// The points' version after this write: every write adds exactly one, in its transaction,
+    /// so a writer that finds `version` one above the last it knew saw no one else's write.
+    pub version: i64,
 }
 
 /// Durable storage for the embedded vector index: vectors live beside their records, so a vector
@@ -58,9 +73,16 @@ pub trait VectorIndex: Send + Sync {
 #[async_trait]
 pub trait PointStore: Send + Sync {
     /// Makes the stored points of one record exactly `points`, atomically.
-    async fn replace_points(&self, source: Source, ref_id: &str, points: &[Point]) -> Result<(), StoreError>;
-    async fn remove_points(&self, source: Source, ref_id: &str) -> Result<usize, StoreError>;
+    async fn replace_points(
+        &self,
+        source: Source,
+        ref_id: &str,
+        points: &[Point],
+    ) -> Result<PointsWritten, StoreError>;
+    async fn remove_points(&self, source: Source, ref_id: &str) -> Result<PointsWritten, StoreError>;
     async fn load_points(&self) -> Result<Vec<Point>, StoreError>;
+    /// The number of writes to the stored points so far (see [`PointsWritten::version`]).
+    async fn points_version(&self) -> Result<i64, StoreError>;
     /// Lexical (BM25) search over the points' texts, for hybrid retrieval: the best-matching
     /// knowledge records for the words of `query`, best first, at most `limit`.
     async fn keyword_search(

@@ -3,12 +3,18 @@
 //! Writes go to the store first and to memory second, under one writer lock: if the process
 //! dies in between, the store holds the truth and the matrix is rebuilt from it at start-up.
 //! Searches run on the blocking pool, so a large scan never stalls the async runtime.
+//!
+//! Another process may write to the same store (`kindly kb ingest` beside `kindly serve`): the
+//! store counts every write, and [`VectorIndex::refresh`] reloads when the count moved by a write
+//! this index did not make.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use kindly_core::{
-    IndexError, Point, PointKind, PointStatus, PointStore, ScoredPoint, SearchFilter, Source, VectorIndex,
+    IndexError, Point, PointKind, PointStatus, PointStore, PointsWritten, ScoredPoint, SearchFilter, Source,
+    VectorIndex,
 };
 use simsimd::SpatialSimilarity;
 
@@ -110,6 +116,9 @@ pub struct ExactIndex {
     matrix: Arc<RwLock<Matrix>>,
     /// Serialises writers so that store order and memory order agree.
     writer: tokio::sync::Mutex<()>,
+    /// The stored points' version that memory holds: every write this index made, and none
+    /// another process made since (else [`VectorIndex::refresh`] reloads).
+    version: AtomicI64,
 }
 
 impl std::fmt::Debug for ExactIndex {
@@ -122,6 +131,20 @@ impl ExactIndex {
     /// Loads every stored point into memory. Points of another dimension are refused: they
     /// come from another model, and mixing them would make every score meaningless.
     pub async fn load(store: Arc<dyn PointStore>, dim: usize) -> Result<Self, IndexError> {
+        // The version is read first: a write landing during the load moves it past this one,
+        // so the next refresh loads again rather than missing it.
+        let version = store.points_version().await?;
+        let matrix = Self::read_all(store.as_ref(), dim).await?;
+        tracing::info!(points = matrix.payloads.len(), dim, "vector index loaded");
+        Ok(Self {
+            store,
+            matrix: Arc::new(RwLock::new(matrix)),
+            writer: tokio::sync::Mutex::new(()),
+            version: AtomicI64::new(version),
+        })
+    }
+
+    async fn read_all(store: &dyn PointStore, dim: usize) -> Result<Matrix, IndexError> {
         let points = store.load_points().await?;
         let mut matrix =
             Matrix { dim, vectors: Vec::with_capacity(points.len() * dim), payloads: Vec::new() };
@@ -129,8 +152,19 @@ impl ExactIndex {
             check_dim(dim, &p.vector)?;
             matrix.push(p);
         }
-        tracing::info!(points = matrix.payloads.len(), dim, "vector index loaded");
-        Ok(Self { store, matrix: Arc::new(RwLock::new(matrix)), writer: tokio::sync::Mutex::new(()) })
+        Ok(matrix)
+    }
+
+    /// After this index's own write: memory is current if the write is the only one since the
+    /// version memory holds. Otherwise another process wrote too, and the version is left
+    /// behind so that the next refresh reloads.
+    fn wrote(&self, written: PointsWritten) {
+        let _ = self.version.compare_exchange(
+            written.version - 1,
+            written.version,
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        );
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Matrix> {
@@ -154,20 +188,26 @@ impl VectorIndex for ExactIndex {
             check_dim(dim, &p.vector)?;
         }
         let _writer = self.writer.lock().await;
-        self.store.replace_points(source, ref_id, &points).await?;
-        let mut m = self.write();
-        m.remove_where(|p| (p.source == source && p.ref_id == ref_id) || points.iter().any(|n| n.id == p.id));
-        for p in points {
-            m.push(p);
+        let written = self.store.replace_points(source, ref_id, &points).await?;
+        {
+            let mut m = self.write();
+            m.remove_where(|p| {
+                (p.source == source && p.ref_id == ref_id) || points.iter().any(|n| n.id == p.id)
+            });
+            for p in points {
+                m.push(p);
+            }
         }
+        self.wrote(written);
         Ok(())
     }
 
     async fn remove(&self, source: Source, ref_id: &str) -> Result<usize, IndexError> {
         let _writer = self.writer.lock().await;
-        let stored = self.store.remove_points(source, ref_id).await?;
+        let written = self.store.remove_points(source, ref_id).await?;
         let in_memory = self.write().remove_where(|p| p.source == source && p.ref_id == ref_id);
-        Ok(stored.max(in_memory))
+        self.wrote(written);
+        Ok(written.removed.max(in_memory))
     }
 
     async fn search(
@@ -187,6 +227,25 @@ impl VectorIndex for ExactIndex {
 
     async fn len(&self) -> Result<usize, IndexError> {
         Ok(self.matrix.read().unwrap_or_else(|p| p.into_inner()).payloads.len())
+    }
+
+    /// Reloads every point when another process wrote to the store (one small read when none
+    /// did).
+    async fn refresh(&self) -> Result<bool, IndexError> {
+        if self.store.points_version().await? == self.version.load(Ordering::SeqCst) {
+            return Ok(false);
+        }
+        let _writer = self.writer.lock().await;
+        let version = self.store.points_version().await?;
+        if version == self.version.load(Ordering::SeqCst) {
+            return Ok(false);
+        }
+        let matrix = Self::read_all(self.store.as_ref(), self.dim()).await?;
+        let points = matrix.payloads.len();
+        *self.write() = matrix;
+        self.version.store(version, Ordering::SeqCst);
+        tracing::info!(points, version, "vector index reloaded: another process changed the stored points");
+        Ok(true)
     }
 }
 

@@ -71,3 +71,45 @@ async fn replace_is_idempotent_durable_and_removes_stale_points() {
     assert_eq!(reloaded.remove(Source::Article, "kb-2").await.unwrap(), 1);
     assert_eq!(ExactIndex::load(store, 3).await.unwrap().len().await.unwrap(), 1);
 }
+
+/// Two indexes over one database file, as `kindly serve` and `kindly kb ingest` are: each sees
+/// the other's writes after a refresh, and its own writes need none.
+#[tokio::test]
+async fn an_index_catches_up_with_writes_made_by_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kindly.db");
+    let serving = ExactIndex::load(Arc::new(SqliteStore::open(&path).await.unwrap()), 3).await.unwrap();
+    let ingesting = ExactIndex::load(Arc::new(SqliteStore::open(&path).await.unwrap()), 3).await.unwrap();
+
+    serving
+        .replace(Source::Article, "kb-1", vec![point("kb-1", 0, [0., 1., 0.], PointStatus::Approved)])
+        .await
+        .unwrap();
+    assert!(!serving.refresh().await.unwrap(), "its own write needs no reload");
+    assert!(ingesting.refresh().await.unwrap());
+    assert_eq!(search(&ingesting).await, ["kb-1"]);
+
+    ingesting
+        .replace(Source::Article, "kb-2", vec![point("kb-2", 0, [1., 0., 0.], PointStatus::Approved)])
+        .await
+        .unwrap();
+    assert_eq!(search(&serving).await, ["kb-1"], "not yet");
+    assert!(serving.refresh().await.unwrap());
+    assert_eq!(search(&serving).await, ["kb-2", "kb-1"]);
+    assert!(!serving.refresh().await.unwrap(), "once caught up, nothing to reload");
+
+    // Writes interleaved: the serving index writes after the other did, without a refresh in
+    // between; its own write does not hide the other's.
+    ingesting.remove(Source::Article, "kb-1").await.unwrap();
+    serving
+        .replace(Source::Article, "kb-3", vec![point("kb-3", 0, [0., 0., 1.], PointStatus::Approved)])
+        .await
+        .unwrap();
+    assert!(serving.refresh().await.unwrap());
+    assert_eq!(search(&serving).await, ["kb-2", "kb-3"]);
+}
+
+async fn search(index: &ExactIndex) -> Vec<String> {
+    let hits = index.search(vec![1., 0., 0.], 5, SearchFilter::default()).await.unwrap();
+    hits.into_iter().map(|h| h.ref_id).collect()
+}

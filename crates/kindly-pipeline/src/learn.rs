@@ -84,4 +84,18 @@ impl Pipeline {
         }
         Ok((articles, pending.len()))
     }
+
+    /// Catches up with knowledge another process wrote to the same store (`kindly kb ingest`
+    /// beside `kindly serve`): the index reloads, and the newest stored intent model serves,
+    /// retrained in the background if it is older than the labels. Returns whether there was
+    /// anything to catch up with.
+    pub async fn catch_up(&self) -> Result<bool, PipelineError> {
+        if !self.index.refresh().await? {
+            return Ok(false);
+        }
+        if self.load_intent_model_checked().await? {
+            self.intent.labels_changed();
+        }
+        Ok(true)
+    }
 }

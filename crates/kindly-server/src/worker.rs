@@ -6,7 +6,8 @@
 //!
 //! The worker also retries, every `retry_indexing_secs`, indexing that failed after its record
 //! was stored (an article saved, a resolution written), so knowledge a person gave becomes
-//! searchable without waiting for a restart.
+//! searchable without waiting for a restart; and before each batch it catches up with knowledge
+//! another process wrote (`kindly kb ingest` beside the server).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -47,6 +48,10 @@ pub async fn run(
                     metrics::counter!("kindly_indexing_retries_total", "outcome" => "failed").increment(1);
                 }
             }
+        }
+        // One small read when nothing changed; tickets are triaged against the latest knowledge.
+        if let Err(e) = pipeline.catch_up().await {
+            tracing::error!(error = %e, "cannot catch up with another process's knowledge; retrying");
         }
         let pending = match pipeline.store().pending_tickets(batch).await {
             Ok(p) => p,

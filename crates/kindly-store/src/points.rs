@@ -1,21 +1,27 @@
 //! [`PointStore`] on SQLite: the vectors of the embedded index, stored beside their records.
 
 use async_trait::async_trait;
-use kindly_core::{KeywordHit, Point, PointStore, SearchFilter, Source, StoreError};
+use kindly_core::{KeywordHit, Point, PointStore, PointsWritten, SearchFilter, Source, StoreError};
 
 use crate::rows::{self, vector_blob};
 use crate::{SqliteStore, backend};
 
 #[async_trait]
 impl PointStore for SqliteStore {
-    async fn replace_points(&self, source: Source, ref_id: &str, points: &[Point]) -> Result<(), StoreError> {
+    async fn replace_points(
+        &self,
+        source: Source,
+        ref_id: &str,
+        points: &[Point],
+    ) -> Result<PointsWritten, StoreError> {
         let mut tx = self.write().await?;
-        sqlx::query("DELETE FROM points WHERE source = ? AND ref_id = ?")
+        let removed = sqlx::query("DELETE FROM points WHERE source = ? AND ref_id = ?")
             .bind(source.as_str())
             .bind(ref_id)
             .execute(&mut *tx)
             .await
-            .map_err(backend)?;
+            .map_err(backend)?
+            .rows_affected() as usize;
         for p in points {
             sqlx::query(
                 "INSERT INTO points (id, source, ref_id, kind, status, intent, text, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
@@ -34,19 +40,30 @@ impl PointStore for SqliteStore {
             .await
             .map_err(backend)?;
         }
+        let version = next_points_version(&mut tx).await?;
         tx.commit().await.map_err(backend)?;
-        Ok(())
+        Ok(PointsWritten { removed, version })
     }
 
-    async fn remove_points(&self, source: Source, ref_id: &str) -> Result<usize, StoreError> {
-        let n = sqlx::query("DELETE FROM points WHERE source = ? AND ref_id = ?")
+    async fn remove_points(&self, source: Source, ref_id: &str) -> Result<PointsWritten, StoreError> {
+        let mut tx = self.write().await?;
+        let removed = sqlx::query("DELETE FROM points WHERE source = ? AND ref_id = ?")
             .bind(source.as_str())
             .bind(ref_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(backend)?
-            .rows_affected();
-        Ok(n as usize)
+            .rows_affected() as usize;
+        let version = next_points_version(&mut tx).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(PointsWritten { removed, version })
+    }
+
+    async fn points_version(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT version FROM points_version WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)
     }
 
     async fn load_points(&self) -> Result<Vec<Point>, StoreError> {
@@ -95,6 +112,14 @@ pub(crate) fn match_expression(text: &str, joined_by: &str, shortest: usize) -> 
     }
     (!words.is_empty())
         .then(|| words.iter().take(64).map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(joined_by))
+}
+
+/// Counts one more write to the points, inside the writing transaction.
+async fn next_points_version(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>) -> Result<i64, StoreError> {
+    sqlx::query_scalar("UPDATE points_version SET version = version + 1 WHERE id = 1 RETURNING version")
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(backend)
 }
 
 #[cfg(test)]

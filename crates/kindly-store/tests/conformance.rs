@@ -217,15 +217,22 @@ async fn points_are_replaced_per_record(store: &dyn RecordStore) {
         text: "q".into(),
         vector: vec![0.5, -0.25, 1.0],
     };
-    store.replace_points(Source::Article, "a", &[p("a", 0), p("a", 1)]).await.unwrap();
+    // Every write counts one version, returned by the write itself, so an index that keeps
+    // points in memory can tell its own writes from another process's.
+    let start = store.points_version().await.unwrap();
+    let first = store.replace_points(Source::Article, "a", &[p("a", 0), p("a", 1)]).await.unwrap();
+    assert_eq!((first.removed, first.version), (0, start + 1));
     store.replace_points(Source::Article, "b", &[p("b", 0)]).await.unwrap();
-    store.replace_points(Source::Article, "a", &[p("a", 0)]).await.unwrap();
+    let again = store.replace_points(Source::Article, "a", &[p("a", 0)]).await.unwrap();
+    assert_eq!((again.removed, again.version), (2, start + 3));
     let all = store.load_points().await.unwrap();
     assert_eq!(all.len(), 2);
     assert_eq!(all[0].vector, vec![0.5, -0.25, 1.0]);
-    assert_eq!(store.remove_points(Source::Article, "b").await.unwrap(), 1);
+    let removed = store.remove_points(Source::Article, "b").await.unwrap();
+    assert_eq!((removed.removed, removed.version), (1, start + 4));
     assert_eq!(store.load_points().await.unwrap().len(), 1);
     store.remove_points(Source::Article, "a").await.unwrap();
+    assert_eq!(store.points_version().await.unwrap(), start + 5);
 }
 
 async fn keyword_search_follows_the_points(store: &dyn RecordStore) {

@@ -171,6 +171,65 @@ async fn a_revoked_token_stops_working_at_once_on_a_running_server() {
     assert!(err.contains("no API token has the id \"no-such-token\""), "{err}");
 }
 
+const BABY_MONITOR: &str = r#"+++
+id = "kb-900"
+title = "Using the Lumo Speaker as a baby monitor"
+intents = ["speaker_baby_monitor"]
+questions = ["Can the Lumo Speaker be a baby monitor?", "use speaker to listen to my baby's room"]
+stage = "everyday_use"
+status = "published"
++++
+
+Yes: turn on **Listen-in** in the Lumo app under Speaker > Settings.
+
+## Details
+Audio only.
+"#;
+
+/// `kindly kb ingest` beside a running server on the same data directory (a knowledge manager
+/// editing the Markdown files): the server searches the new article without a restart, because
+/// its in-memory index reloads when the stored points change under it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ingest_beside_a_running_server_is_searched_without_a_restart() {
+    let data = common::data_dir();
+    let client = common::client_with_token(&common::cli_admin_token(data.path()));
+    let server = common::binary::Server::start(data.path(), &["serve"]);
+    let kb = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(common::root().join("knowledge-base")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, kb.path().join(path.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(kb.path().join("kb-900-speaker-baby-monitor.md"), BABY_MONITOR).unwrap();
+    let (data_dir, kb_dir) = (data.path().to_owned(), kb.path().to_str().unwrap().to_owned());
+    let out =
+        tokio::task::spawn_blocking(move || kindly(&data_dir, &["kb", "ingest", &kb_dir])).await.unwrap();
+    assert!(summary(&out).contains("1 created, 0 updated, 36 unchanged"), "{}", summary(&out));
+
+    let ticket = serde_json::json!({
+        "external_id": "t-beside-1",
+        "customer": { "id": "c-beside" },
+        "body": "Can I use my Lumo Speaker as a baby monitor?"
+    });
+    let r = client.post(format!("{}/v1/tickets", server.url)).json(&ticket).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    let id = r.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let decided = loop {
+        let t: serde_json::Value =
+            client.get(format!("{}/v1/tickets/{id}", server.url)).send().await.unwrap().json().await.unwrap();
+        if t["status"] != "received" {
+            break t;
+        }
+        assert!(std::time::Instant::now() < deadline, "the ticket was never triaged");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        decided["decision"]["evidence"]["knowledge"][0]["reference"]["id"], "kb-900",
+        "{:#}",
+        decided["decision"]
+    );
+}
+
 /// `kindly users …` with a password in `KINDLY_PASSWORD`: its stderr.
 fn users_with_password(data_dir: &Path, args: &[&str], password: &str) -> String {
     let out = run_with(data_dir, args, &[("KINDLY_PASSWORD", password)]);

@@ -117,7 +117,8 @@ impl Default for KnowledgeSettings {
 pub struct WorkerSettings {
     /// Tickets triaged at once (their embeddings are batched together by the model worker).
     pub concurrency: usize,
-    /// How often the worker looks for work it was not told about (e.g. after a restart).
+    /// How often the worker looks for work it was not told about (e.g. after a restart), and
+    /// for knowledge another process wrote (`kindly kb ingest` beside the server).
     pub poll_interval_ms: u64,
     /// Accepted-but-unprocessed tickets beyond which intake answers 429.
     pub max_backlog: u64,

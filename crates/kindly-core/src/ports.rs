@@ -220,6 +220,8 @@ pub trait TrainingStore: Send + Sync {
     async fn save_intent_model(&self, model: &IntentModelRecord) -> Result<i64, StoreError>;
     /// The newest version, with its weights.
     async fn latest_intent_model(&self) -> Result<Option<IntentModelRecord>, StoreError>;
+    /// The newest version's number alone (a cheap look for a version another process trained).
+    async fn latest_intent_model_version(&self) -> Result<Option<i64>, StoreError>;
     /// Every version, newest first, without weights.
     async fn intent_models(&self) -> Result<Vec<IntentModelRecord>, StoreError>;
     /// The latest `limit` decisions taken in shadow mode, newest first, each with the intent a

@@ -85,12 +85,16 @@ impl Pipeline {
         Ok((articles, pending.len()))
     }
 
-    /// Catches up with knowledge another process wrote to the same store (`kindly kb ingest`
-    /// beside `kindly serve`): the index reloads, and the newest stored intent model serves,
-    /// retrained in the background if it is older than the labels. Returns whether there was
-    /// anything to catch up with.
+    /// Catches up with what another process wrote to the same store (`kindly kb ingest` or
+    /// `kindly labels import` beside `kindly serve`): the index reloads if the points changed, and
+    /// the newest stored intent model serves, retrained in the background if it is older than the
+    /// labels. Returns whether there was anything to catch up with. When nothing changed it costs
+    /// two one-row reads.
     pub async fn catch_up(&self) -> Result<bool, PipelineError> {
-        if !self.index.refresh().await? {
+        let reloaded = self.index.refresh().await?;
+        let newer_model =
+            self.store.latest_intent_model_version().await? > Some(self.intent.current().version());
+        if !reloaded && !newer_model {
             return Ok(false);
         }
         if self.load_intent_model_checked().await? {

@@ -89,6 +89,13 @@ impl TrainingStore for SqliteStore {
         .transpose()
     }
 
+    async fn latest_intent_model_version(&self) -> Result<Option<i64>, StoreError> {
+        sqlx::query_scalar("SELECT MAX(version) FROM intent_models")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)
+    }
+
     async fn intent_models(&self) -> Result<Vec<IntentModelRecord>, StoreError> {
         let rows = sqlx::query("SELECT version, meta FROM intent_models ORDER BY version DESC")
             .fetch_all(&self.pool)

@@ -300,6 +300,7 @@ async fn labels_and_model_versions(store: &dyn RecordStore) {
     assert_eq!(labels[0], label("where is my parcel", "track_order"));
 
     assert!(store.latest_intent_model().await.unwrap().is_none());
+    assert_eq!(store.latest_intent_model_version().await.unwrap(), None);
     let model = |examples: usize| IntentModelRecord {
         version: 0,
         trained_at: Utc::now(),
@@ -322,6 +323,7 @@ async fn labels_and_model_versions(store: &dyn RecordStore) {
     };
     assert_eq!(store.save_intent_model(&model(10)).await.unwrap(), 1);
     assert_eq!(store.save_intent_model(&model(12)).await.unwrap(), 2);
+    assert_eq!(store.latest_intent_model_version().await.unwrap(), Some(2));
     let latest = store.latest_intent_model().await.unwrap().unwrap();
     assert_eq!((latest.nearest_example_exponent, latest.head_temperature), (0.3, 1.5));
     assert_eq!(latest.new_intents, vec!["refund".to_owned()]);

@@ -230,6 +230,41 @@ async fn an_ingest_beside_a_running_server_is_searched_without_a_restart() {
     );
 }
 
+/// `kindly labels import` beside a running server: the version it trained serves without a
+/// restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_trained_beside_a_running_server_serves_without_a_restart() {
+    let data = common::data_dir();
+    let client = common::client_with_token(&common::cli_admin_token(data.path()));
+    let server = common::binary::Server::start(data.path(), &["serve"]);
+    let serving = || {
+        let (client, url) = (client.clone(), format!("{}/v1/intent-models", server.url));
+        async move {
+            let models: serde_json::Value = client.get(url).send().await.unwrap().json().await.unwrap();
+            models["serving"].as_i64().unwrap()
+        }
+    };
+    let before = serving().await;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("history.csv");
+    std::fs::write(&csv, "text,intent\nIs the speaker waterproof?,speaker_water_resistance\n").unwrap();
+    let data_dir = data.path().to_owned();
+    let out =
+        tokio::task::spawn_blocking(move || kindly(&data_dir, &["labels", "import", csv.to_str().unwrap()]))
+            .await
+            .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr.lines().find(|l| l.starts_with("intent model v")).unwrap_or_else(|| panic!("{stderr}"));
+    let trained: i64 = line["intent model v".len()..].split(':').next().unwrap().parse().unwrap();
+    assert!(trained > before, "{stderr}");
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while serving().await != trained {
+        assert!(std::time::Instant::now() < deadline, "the server still serves v{}", serving().await);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 /// `kindly users …` with a password in `KINDLY_PASSWORD`: its stderr.
 fn users_with_password(data_dir: &Path, args: &[&str], password: &str) -> String {
     let out = run_with(data_dir, args, &[("KINDLY_PASSWORD", password)]);

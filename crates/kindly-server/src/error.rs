@@ -165,15 +165,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let invalid = |e: &dyn std::fmt::Display| {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("invalid query string: {e}"))
-        };
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_str(parts.uri.query().unwrap_or_default()).map_err(|e| invalid(&e))?;
-        let given: Vec<_> = pairs.into_iter().filter(|(_, v)| !v.trim().is_empty()).collect();
-        let query = serde_urlencoded::to_string(given).expect("pairs of strings encode");
+        let given = form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+            .filter(|(_, value)| !value.trim().is_empty());
+        let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(given).finish();
         // The path names the parameter at fault: "limit: invalid digit found in string".
         let parse = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(parse).map(Self).map_err(|e| invalid(&e))
+        serde_path_to_error::deserialize(parse).map(Self).map_err(|e| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("invalid query string: {e}"))
+        })
     }
 }

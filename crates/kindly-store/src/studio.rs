@@ -7,6 +7,7 @@ use kindly_core::{Handoff, HandoffId, QueueStore, Resolution, StoreError};
 use serde::Serialize;
 
 use crate::rows::{self, get};
+use crate::ticket_list::latest_decision_of_t;
 use crate::{SqliteStore, backend};
 
 /// One saved version of an article.
@@ -314,11 +315,14 @@ impl SqliteStore {
         // leads to its tickets.
         let corrections = self
             .rows_since(
-                "SELECT d.intent AS predicted, t.intent AS corrected, count(DISTINCT t.id) AS tickets \
-                 FROM resolutions r JOIN tickets t ON t.id = r.ticket_id \
-                 JOIN decisions d ON d.id = (SELECT max(id) FROM decisions WHERE ticket_id = t.id) \
-                 WHERE r.created_at >= ? AND r.intent = t.intent AND d.intent != t.intent \
-                 GROUP BY 1, 2 ORDER BY tickets DESC, predicted, corrected LIMIT 20",
+                concat!(
+                    "SELECT d.intent AS predicted, t.intent AS corrected, count(DISTINCT t.id) AS tickets \
+                     FROM resolutions r JOIN tickets t ON t.id = r.ticket_id \
+                     JOIN decisions d ON d.id = ",
+                    latest_decision_of_t!(),
+                    " WHERE r.created_at >= ? AND r.intent = t.intent AND d.intent != t.intent \
+                     GROUP BY 1, 2 ORDER BY tickets DESC, predicted, corrected LIMIT 20"
+                ),
                 since,
                 |r| {
                     Ok(IntentCorrection {

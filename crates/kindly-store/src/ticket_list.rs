@@ -9,9 +9,19 @@ use crate::points::match_expression;
 use crate::rows::{self, get};
 use crate::{SqliteStore, backend, corrupt};
 
+/// The id of the latest decision on the ticket `t`, as SQL: what the list shows and filters on,
+/// and what the dashboard's corrections compare with a person's intent. A macro, so that each
+/// query stays one `&'static str` (`concat!`).
+macro_rules! latest_decision_of_t {
+    () => {
+        "(SELECT max(id) FROM decisions WHERE ticket_id = t.id)"
+    };
+}
+pub(crate) use latest_decision_of_t;
+
 /// The tickets with their latest decision (`d`, NULL while a ticket waits for triage).
-const TICKETS_AND_LATEST_DECISION: &str = " FROM tickets t \
-     LEFT JOIN decisions d ON d.id = (SELECT max(id) FROM decisions WHERE ticket_id = t.id)";
+const TICKETS_AND_LATEST_DECISION: &str =
+    concat!(" FROM tickets t LEFT JOIN decisions d ON d.id = ", latest_decision_of_t!());
 
 /// The intent of the first resolution of the ticket `t`: the person's verdict on a shadow
 /// decision, as shadow mode's scoreboard reads it.

@@ -30,15 +30,22 @@ impl Pipeline {
         let stored = self.store.resolve(&resolution).await?;
         metrics::counter!("kindly_resolutions_total", "reusable" => if reusable { "true" } else { "false" })
             .increment(1);
-        if let Err(e) = self.learn(&stored).await {
-            tracing::error!(resolution = %stored.id, error = %e, "resolution stored but not yet indexed; it will be retried");
-        }
+        self.learn_or_retry_later(&stored).await;
         Ok(stored)
+    }
+
+    /// [`Pipeline::learn`] for a resolution already stored (resolved, or approved in review):
+    /// a failure is logged, and [`Pipeline::reconcile`] indexes it later, so the person's work
+    /// is never reported as lost.
+    pub async fn learn_or_retry_later(&self, r: &Resolution) {
+        if let Err(e) = self.learn(r).await {
+            tracing::error!(resolution = %r.id, error = %e, "resolution stored but not yet indexed; it will be retried");
+        }
     }
 
     /// Embeds the customer's question and the reply, and upserts them under the resolution's
     /// stable point ids (so learning twice changes nothing).
-    pub async fn learn(&self, r: &Resolution) -> Result<(), PipelineError> {
+    async fn learn(&self, r: &Resolution) -> Result<(), PipelineError> {
         let _indexing = self.indexing.lock().await;
         self.index_resolution(r).await
     }

@@ -435,10 +435,7 @@ async fn approve(
         .store
         .review_resolution(id, Verdict::Approved, &who.name, reply.as_deref(), None, Utc::now())
         .await?;
-    // The approval is stored: if indexing fails now, the worker retries it (as after a resolve).
-    if let Err(e) = s.pipeline.learn(&r).await {
-        tracing::error!(resolution = %r.id, error = %e, "approved resolution stored but not yet indexed; it will be retried");
-    }
+    s.pipeline.learn_or_retry_later(&r).await;
     Ok(Redirect::to("/studio/review"))
 }
 

@@ -206,7 +206,10 @@ pub trait KnowledgeStore: Send + Sync {
     async fn is_indexed(&self, id: &str, content_hash: &str) -> Result<bool, StoreError>;
     /// Articles whose current content hash differs from the one last indexed.
     async fn unindexed_articles(&self) -> Result<Vec<Article>, StoreError>;
-    async fn mark_article_indexed(&self, id: &str, content_hash: &str) -> Result<(), StoreError>;
+    /// Records that the article's points were written from content with this hash, if the
+    /// stored article still has that content. `false` when it changed or was deleted since (by
+    /// another process: a `kindly kb ingest` beside the server): the points written are stale.
+    async fn mark_article_indexed(&self, id: &str, content_hash: &str) -> Result<bool, StoreError>;
 }
 
 /// What the intent model learns from, the versions it produced, and shadow mode's verdicts.

@@ -3,6 +3,7 @@
 //! stable ids. A content hash makes ingestion idempotent; deleted or retired articles leave the
 //! index.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
@@ -21,6 +22,9 @@ use crate::PipelineError;
 
 /// Body chunks are cut at paragraph boundaries to at most about this many characters.
 const CHUNK_CHARS: usize = 600;
+
+/// How many times an article is indexed again when another process changed it meanwhile.
+const INDEXING_ATTEMPTS: usize = 5;
 
 /// Adds, changes, removes and indexes articles.
 #[derive(Clone)]
@@ -187,7 +191,7 @@ impl KnowledgeBase {
         let _indexing = self.indexing.lock().await;
         let write = self.store.upsert_article(article, &hash).await?;
         if write != ArticleWrite::Unchanged || !self.store.is_indexed(&article.id, &hash).await? {
-            self.index_article(article, &hash).await?;
+            self.index_article(&article.id, Some(Cow::Borrowed(article))).await?;
         }
         Ok(write)
     }
@@ -195,11 +199,57 @@ impl KnowledgeBase {
     /// Deletes an article and its points. Returns whether it existed.
     pub async fn delete(&self, id: &str) -> Result<bool, PipelineError> {
         let _indexing = self.indexing.lock().await;
+        // The points go first, so that a crash in between leaves an article still listed (delete
+        // it again), never points of an article that is gone.
         self.index.remove(Source::Article, id).await?;
-        Ok(self.store.delete_article(id).await?)
+        let existed = self.store.delete_article(id).await?;
+        // Another process may have indexed the article between the two writes.
+        self.index_article(id, None).await?;
+        Ok(existed)
     }
 
-    async fn index_article(&self, a: &Article, hash: &str) -> Result<(), PipelineError> {
+    /// Makes the article's points what the store holds, starting from `article` as read from it
+    /// (`None`: deleted). Another process (a `kindly kb ingest` beside the server; this process's
+    /// writers hold `indexing`) may change or delete the article after the read, and its points
+    /// may land before these. Then the mark finds other content, and the article is indexed
+    /// again as the store now holds it: whichever writer's points land last reads the article
+    /// after writing them, so the index ends as the store does.
+    async fn index_article(
+        &self,
+        id: &str,
+        mut article: Option<Cow<'_, Article>>,
+    ) -> Result<(), PipelineError> {
+        for _ in 0..INDEXING_ATTEMPTS {
+            match &article {
+                Some(a) => {
+                    self.write_points(a).await?;
+                    if self.store.mark_article_indexed(id, &self.content_hash(a)).await? {
+                        return Ok(());
+                    }
+                }
+                None => {
+                    self.index.remove(Source::Article, id).await?;
+                }
+            }
+            let stored = self.store.article(id).await?;
+            if stored.is_none() && article.is_none() {
+                return Ok(());
+            }
+            tracing::info!(
+                article = id,
+                "another process changed the article while it was indexed; indexing it again"
+            );
+            article = stored.map(Cow::Owned);
+        }
+        tracing::warn!(
+            article = id,
+            "the article kept changing while it was indexed; its points may lag until it is saved again"
+        );
+        Ok(())
+    }
+
+    /// Replaces the article's points with those of this version (none unless it is searchable).
+    async fn write_points(&self, a: &Article) -> Result<(), PipelineError> {
         match a.point_status() {
             None => {
                 self.index.remove(Source::Article, &a.id).await?;
@@ -226,7 +276,6 @@ impl KnowledgeBase {
                 self.index.replace(Source::Article, &a.id, points).await?;
             }
         }
-        self.store.mark_article_indexed(&a.id, hash).await?;
         Ok(())
     }
 
@@ -236,7 +285,7 @@ impl KnowledgeBase {
         let _indexing = self.indexing.lock().await;
         let pending = self.store.unindexed_articles().await?;
         for a in &pending {
-            self.index_article(a, &self.content_hash(a)).await?;
+            self.index_article(&a.id, Some(Cow::Borrowed(a))).await?;
         }
         Ok(pending.len())
     }

@@ -85,14 +85,14 @@ impl KnowledgeStore for SqliteStore {
         rows.iter().map(rows::article).collect()
     }
 
-    async fn mark_article_indexed(&self, id: &str, content_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE articles SET indexed_hash = ? WHERE id = ? AND content_hash = ?")
+    async fn mark_article_indexed(&self, id: &str, content_hash: &str) -> Result<bool, StoreError> {
+        let marked = sqlx::query("UPDATE articles SET indexed_hash = ? WHERE id = ? AND content_hash = ?")
             .bind(content_hash)
             .bind(id)
             .bind(content_hash)
             .execute(&self.pool)
             .await
             .map_err(backend)?;
-        Ok(())
+        Ok(marked.rows_affected() == 1)
     }
 }

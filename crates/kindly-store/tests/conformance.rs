@@ -194,8 +194,11 @@ async fn articles_track_content_and_index_state(store: &dyn RecordStore) {
     assert_eq!(store.upsert_article(&a, "h1").await.unwrap(), ArticleWrite::Unchanged);
     assert_eq!(store.unindexed_articles().await.unwrap().len(), 1);
     assert!(!store.is_indexed("kb-1", "h1").await.unwrap());
-    store.mark_article_indexed("kb-1", "h1").await.unwrap();
+    assert!(!store.mark_article_indexed("kb-1", "h0").await.unwrap(), "the content moved on from h0");
+    assert!(!store.is_indexed("kb-1", "h0").await.unwrap());
+    assert!(store.mark_article_indexed("kb-1", "h1").await.unwrap());
     assert!(store.is_indexed("kb-1", "h1").await.unwrap());
+    assert!(!store.mark_article_indexed("kb-nope", "h1").await.unwrap(), "no such article");
     assert!(!store.is_indexed("kb-nope", "h1").await.unwrap());
     assert!(store.unindexed_articles().await.unwrap().is_empty());
     a.title = "Tracking".into();

@@ -4,6 +4,11 @@
 mod common;
 
 use common::{TestApp, reason_codes};
+use kindly_core::{
+    Embedder, IndexError, KnowledgeStore, Point, PointStore, ScoredPoint, SearchFilter, Source, VectorIndex,
+};
+use kindly_pipeline::KnowledgeBase;
+use kindly_server::Kindly;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -419,6 +424,136 @@ async fn articles_changed_through_the_api_are_reindexed() {
         .await;
     assert_ne!(t["decision"]["evidence"]["knowledge"][0]["reference"]["id"], "kb-900");
     app.stop().await;
+}
+
+/// An index whose first write (replace or remove) waits for `meanwhile`: what another process
+/// (a `kindly kb ingest` beside the server) does between this process's read of an article and
+/// its points landing.
+struct Interleaved {
+    index: std::sync::Arc<kindly_index::ExactIndex>,
+    meanwhile: tokio::sync::Mutex<Option<futures::future::BoxFuture<'static, ()>>>,
+}
+
+impl Interleaved {
+    async fn other_process_first(&self) {
+        let meanwhile = self.meanwhile.lock().await.take();
+        if let Some(meanwhile) = meanwhile {
+            meanwhile.await;
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl VectorIndex for Interleaved {
+    async fn replace(&self, source: Source, ref_id: &str, points: Vec<Point>) -> Result<(), IndexError> {
+        self.other_process_first().await;
+        self.index.replace(source, ref_id, points).await
+    }
+    async fn remove(&self, source: Source, ref_id: &str) -> Result<usize, IndexError> {
+        self.other_process_first().await;
+        self.index.remove(source, ref_id).await
+    }
+    async fn search(
+        &self,
+        query: Vec<f32>,
+        limit: usize,
+        filter: SearchFilter,
+    ) -> Result<Vec<ScoredPoint>, IndexError> {
+        self.index.search(query, limit, filter).await
+    }
+    async fn len(&self) -> Result<usize, IndexError> {
+        self.index.len().await
+    }
+}
+
+/// The stored texts of an article's points, as any process loads them.
+async fn point_texts(store: &kindly_store::SqliteStore, id: &str) -> Vec<String> {
+    let mut texts: Vec<String> =
+        store.load_points().await.unwrap().into_iter().filter(|p| p.ref_id == id).map(|p| p.text).collect();
+    texts.sort();
+    texts
+}
+
+/// `kindly serve` and a `kindly kb ingest` beside it write one article at once, the other
+/// process's write landing between the server's read of the article and its points. Whatever
+/// the order, the points end as the store's article (or its absence) says, and every process
+/// loads them so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_article_written_by_two_processes_at_once_is_indexed_as_stored() {
+    let dir = common::data_dir();
+    let server = Kindly::build(common::settings(dir.path())).await.unwrap();
+    let other = Kindly::build(common::settings(dir.path())).await.unwrap();
+    let article = |question: &str| {
+        let mut a = kindly_pipeline::knowledge::parse_article(
+            "+++\nid = \"kb-950\"\ntitle = \"Descaling the Lumo Kettle\"\nintents = [\"descale_kettle\"]\n+++\n\nRun **Descale** from the kettle's menu.\n",
+            chrono::Utc::now(),
+        )
+        .unwrap();
+        a.questions = vec![question.to_owned()];
+        a
+    };
+    let (older, newer) = (article("how do I descale my kettle"), article("white crust inside the kettle"));
+    // The server's knowledge base, with its first write held until `meanwhile` has run.
+    let server_kb = |meanwhile: futures::future::BoxFuture<'static, ()>| {
+        let index =
+            Interleaved { index: server.index.clone(), meanwhile: tokio::sync::Mutex::new(Some(meanwhile)) };
+        KnowledgeBase::new(
+            server.store.clone(),
+            std::sync::Arc::new(index),
+            server.embedder.clone(),
+            Default::default(),
+        )
+    };
+    let other_kb = other.pipeline.knowledge();
+
+    // 1. The other process saves a newer version while the server indexes an older one: the
+    // server's points land last, and are of the older version.
+    let (kb, newer_copy) = (other_kb.clone(), newer.clone());
+    let saving = server_kb(Box::pin(async move {
+        kb.save(&newer_copy).await.unwrap();
+    }));
+    saving.save(&older).await.unwrap();
+    let stored = server.store.article("kb-950").await.unwrap().unwrap();
+    assert_eq!(stored.questions, newer.questions, "the later save wins in the store");
+    let texts = point_texts(&server.store, "kb-950").await;
+    assert!(texts.contains(&"white crust inside the kettle".to_owned()), "{texts:?}");
+    assert!(!texts.contains(&"how do I descale my kettle".to_owned()), "stale points: {texts:?}");
+    assert!(server.store.unindexed_articles().await.unwrap().is_empty());
+    let hits = server
+        .index
+        .search(
+            server.embedder.embed(vec!["crust in my kettle".into()]).await.unwrap().remove(0),
+            1,
+            SearchFilter::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(hits[0].ref_id, "kb-950", "the server searches the newer version: {hits:?}");
+
+    // 2. The other process deletes the article while the server saves it: no points are left of
+    // an article that is gone.
+    let kb = other_kb.clone();
+    let saving = server_kb(Box::pin(async move {
+        assert!(kb.delete("kb-950").await.unwrap());
+    }));
+    saving.save(&older).await.unwrap();
+    assert!(server.store.article("kb-950").await.unwrap().is_none());
+    assert_eq!(
+        point_texts(&server.store, "kb-950").await,
+        Vec::<String>::new(),
+        "points of a deleted article"
+    );
+
+    // 3. The other process saves the article between the server's removal of its points and the
+    // deletion of its record: the delete wins, and takes the points written meanwhile.
+    other_kb.save(&older).await.unwrap();
+    let (kb, newer_copy) = (other_kb.clone(), newer.clone());
+    let deleting = server_kb(Box::pin(async move {
+        kb.save(&newer_copy).await.unwrap();
+    }));
+    assert!(deleting.delete("kb-950").await.unwrap());
+    assert!(server.store.article("kb-950").await.unwrap().is_none());
+    assert_eq!(point_texts(&server.store, "kb-950").await, Vec::<String>::new());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -105,8 +105,12 @@ pub struct ShadowReport {
 /// Scores shadow decisions. A would-be answer counts as correct when the person resolving the
 /// handoff gave the intent Kindly predicted; one resolved without an intent is not judged.
 pub fn measure(cases: &[ShadowCase]) -> ShadowReport {
+    measure_each(cases.iter())
+}
+
+fn measure_each<'a>(cases: impl ExactSizeIterator<Item = &'a ShadowCase>) -> ShadowReport {
     let decided = cases.len() as u64;
-    let answers: Vec<&ShadowCase> = cases.iter().filter(|c| c.would_answer).collect();
+    let answers: Vec<&ShadowCase> = cases.filter(|c| c.would_answer).collect();
     let judged: Vec<&&ShadowCase> =
         answers.iter().filter(|c| c.resolved && c.agent_intent.is_some()).collect();
     let correct =
@@ -136,15 +140,18 @@ pub struct IntentShadowReport {
 /// first: which intents are ready to go live, and which belong on the human-only list for now.
 /// Decisions without a predicted intent (the pipeline failed) are left out.
 pub fn measure_by_intent(cases: &[ShadowCase]) -> Vec<IntentShadowReport> {
-    let mut by_intent: std::collections::BTreeMap<&str, Vec<ShadowCase>> = Default::default();
+    let mut by_intent: std::collections::BTreeMap<&str, Vec<&ShadowCase>> = Default::default();
     for case in cases {
         if let Some(intent) = &case.predicted_intent {
-            by_intent.entry(intent).or_default().push(case.clone());
+            by_intent.entry(intent).or_default().push(case);
         }
     }
     let mut reports: Vec<IntentShadowReport> = by_intent
         .into_iter()
-        .map(|(intent, cases)| IntentShadowReport { intent: intent.to_owned(), report: measure(&cases) })
+        .map(|(intent, cases)| IntentShadowReport {
+            intent: intent.to_owned(),
+            report: measure_each(cases.into_iter()),
+        })
         .collect();
     reports.sort_by(|a, b| b.report.would_answer.cmp(&a.report.would_answer).then(a.intent.cmp(&b.intent)));
     reports

@@ -19,14 +19,24 @@ macro_rules! latest_decision_of_t {
 }
 pub(crate) use latest_decision_of_t;
 
+/// The id of the first resolution of a ticket (`$ticket`, an SQL expression), as SQL: the
+/// person's verdict on the ticket's decision, as shadow mode scores it (`shadow_cases`) and the
+/// ticket list's `shadow` filter reads it. A later resolution (after a follow-up reopened the
+/// ticket) answers another question.
+macro_rules! first_resolution_of {
+    ($ticket:literal) => {
+        concat!("(SELECT id FROM resolutions WHERE ticket_id = ", $ticket, " ORDER BY created_at LIMIT 1)")
+    };
+}
+pub(crate) use first_resolution_of;
+
 /// The tickets with their latest decision (`d`, NULL while a ticket waits for triage).
 const TICKETS_AND_LATEST_DECISION: &str =
     concat!(" FROM tickets t LEFT JOIN decisions d ON d.id = ", latest_decision_of_t!());
 
-/// The intent of the first resolution of the ticket `t`: the person's verdict on a shadow
-/// decision, as shadow mode's scoreboard reads it.
+/// The intent of the first resolution of the ticket `t`.
 const RESOLVED_INTENT: &str =
-    "(SELECT intent FROM resolutions WHERE ticket_id = t.id ORDER BY created_at LIMIT 1)";
+    concat!("(SELECT intent FROM resolutions WHERE id = ", first_resolution_of!("t.id"), ")");
 
 /// The `WHERE` clause of a ticket filter (its `before` and limit aside), over
 /// [`TICKETS_AND_LATEST_DECISION`].

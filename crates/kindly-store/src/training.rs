@@ -6,6 +6,7 @@ use kindly_core::{IntentModelRecord, Label, ShadowCase, StoreError, TrainingStor
 use sqlx::Row;
 
 use crate::rows::{vector_blob, vector_from_blob};
+use crate::ticket_list::first_resolution_of;
 use crate::{SqliteStore, backend, corrupt};
 
 /// Weights of versions older than this many are dropped (their metadata is kept).
@@ -114,15 +115,13 @@ impl TrainingStore for SqliteStore {
     }
 
     async fn shadow_cases(&self, limit: u32) -> Result<Vec<ShadowCase>, StoreError> {
-        let rows = sqlx::query(
+        let rows = sqlx::query(concat!(
             "SELECT d.intent AS predicted, d.shadow = ? AS would_answer, \
                     r.id IS NOT NULL AS resolved, r.intent AS agent_intent \
-             FROM decisions d \
-             LEFT JOIN resolutions r ON r.id = \
-                 (SELECT id FROM resolutions WHERE ticket_id = d.ticket_id ORDER BY created_at LIMIT 1) \
-             WHERE d.shadow IS NOT NULL \
-             ORDER BY d.id DESC LIMIT ?",
-        )
+             FROM decisions d LEFT JOIN resolutions r ON r.id = ",
+            first_resolution_of!("d.ticket_id"),
+            " WHERE d.shadow IS NOT NULL ORDER BY d.id DESC LIMIT ?"
+        ))
         .bind(kindly_core::ShadowOutcome::WouldAnswer.as_str())
         .bind(i64::from(limit))
         .fetch_all(&self.pool)

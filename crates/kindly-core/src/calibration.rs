@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// One held-out prediction: what the model said, how sure it was, and whether it was right.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Prediction {
     pub intent: String,
     pub confidence: f32,
@@ -15,7 +15,7 @@ pub struct Prediction {
 }
 
 /// The thresholds for one intent, and how many held-out predictions they rest on.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IntentThreshold {
     pub confidence: f32,
     pub support: usize,
@@ -24,7 +24,7 @@ pub struct IntentThreshold {
 }
 
 /// Where a threshold came from, for explanations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ThresholdSource {
     /// Calibrated on this intent's own held-out predictions.
@@ -39,7 +39,7 @@ pub enum ThresholdSource {
 }
 
 /// Versioned with the intent model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IntentThresholds {
     pub target_precision: f32,
     /// For intents with too few held-out predictions (or none): calibrated on all predictions

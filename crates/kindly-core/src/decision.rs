@@ -11,7 +11,9 @@ use crate::sensitivity::SensitivitySignal;
 use crate::ticket::TicketId;
 
 /// Why a ticket went to a person. Codes are stable: dashboards and helpdesk tags use them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum HandoffReason {
     SafetyOrInjury,
@@ -91,14 +93,16 @@ impl HandoffReason {
 }
 
 /// A reason with its numbers in plain words, e.g. "bereavement: 0.71 ≥ 0.55 (…)".
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Reason {
     pub code: HandoffReason,
     pub detail: String,
 }
 
 /// Queue priority. Lower numbers are served first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     Urgent = 1,
@@ -139,7 +143,7 @@ impl Priority {
 }
 
 /// Response-time targets per priority.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SlaPolicy {
     pub urgent_minutes: i64,
     pub high_minutes: i64,
@@ -167,7 +171,7 @@ impl SlaPolicy {
 }
 
 /// The predicted intent and how sure the classifier is.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IntentScore {
     pub intent: String,
     pub confidence: f32,
@@ -189,7 +193,7 @@ impl IntentScore {
 }
 
 /// What was decided.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Outcome {
     /// Kindly answers from this knowledge.
@@ -199,7 +203,7 @@ pub enum Outcome {
 }
 
 /// Signs that a ticket is too complex for an automatic answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct Complexity {
     pub words: u32,
     /// Distinct intents recognised with confidence in separate sentences of the ticket.
@@ -208,7 +212,7 @@ pub struct Complexity {
 }
 
 /// The numbers behind a decision: what was measured and what it was compared with.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(default)]
 pub struct Evidence {
     pub intent: Option<IntentScore>,
@@ -241,7 +245,7 @@ pub struct Evidence {
 }
 
 /// What Kindly would have sent had shadow mode been off.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ShadowDecision {
     /// Would have answered from this knowledge (`None`: would have handed off too).
     pub would_answer: Option<KnowledgeRef>,
@@ -263,7 +267,7 @@ impl ShadowDecision {
 }
 
 /// A stored decision about a ticket, with its explanation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Decision {
     pub ticket_id: TicketId,
     pub outcome: Outcome,

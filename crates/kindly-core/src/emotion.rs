@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 
 /// An emotion Kindly detects. Anger, sadness (grief), fear (worry), disappointment and strong
 /// negativity call for a person when intense; the others are recorded for analytics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Emotion {
     Anger,
@@ -52,7 +54,7 @@ impl Emotion {
 
 /// How strongly an emotion shows (a probability from its head, 0–1), and the intensity at or
 /// above which the policy hands the ticket to a person (`None`: never on its own).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EmotionSignal {
     pub emotion: Emotion,
     pub intensity: f32,

@@ -15,7 +15,7 @@ use crate::error::StoreError;
 use crate::ticket::{Customer, NewTicket, TicketId};
 
 /// The helpdesks Kindly speaks to, plus `generic` for any system that can POST signed JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     Zendesk,
@@ -95,7 +95,7 @@ fn fnv1a(text: &str) -> u64 {
 }
 
 /// What Kindly does on the helpdesk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
     /// A public reply: Kindly's answer, or the agent's reply from Kindly's queue.
@@ -130,7 +130,7 @@ impl ActionKind {
 }
 
 /// Where an action is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionState {
     Pending,
@@ -159,7 +159,7 @@ impl ActionState {
 }
 
 /// One action in the outbox.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OutboxAction {
     pub id: i64,
     pub connection: String,

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Where in the life after purchase a question sits. Used for analytics and routing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LifecycleStage {
     Delivery,
@@ -22,7 +22,7 @@ pub enum LifecycleStage {
 }
 
 /// An article's place in its lifecycle. Only `published` articles may answer customers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ArticleStatus {
     #[default]
@@ -35,7 +35,7 @@ pub enum ArticleStatus {
 
 /// A knowledge-base article. `answer` is the customer-ready part (the body before its first
 /// `## ` heading); `body` is the whole Markdown body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Article {
     pub id: String,
     pub title: String,
@@ -71,7 +71,7 @@ impl Article {
 }
 
 /// The kind of record a point refers to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     Article,
@@ -96,7 +96,7 @@ impl Source {
 }
 
 /// Whether a point may be used to answer a customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PointStatus {
     /// Published article or resolution a person approved as reusable.
@@ -123,7 +123,7 @@ impl PointStatus {
 }
 
 /// Which text of a record a point embeds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PointKind {
     Title,
@@ -151,7 +151,7 @@ impl PointKind {
 }
 
 /// A reference to one piece of knowledge: an article or a resolution.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct KnowledgeRef {
     pub source: Source,
     pub id: String,
@@ -164,7 +164,7 @@ impl std::fmt::Display for KnowledgeRef {
 }
 
 /// One embedded text in the vector index, with the payload that filters and explains it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Point {
     /// Stable id, derived from the record (e.g. `article:kb-001:question:2`).
     pub id: String,
@@ -213,7 +213,7 @@ pub struct KeywordHit {
 }
 
 /// A search result: a point (without its vector) and its cosine similarity to the query.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ScoredPoint {
     pub id: String,
     pub source: Source,
@@ -226,7 +226,7 @@ pub struct ScoredPoint {
 }
 
 /// One piece of knowledge retrieved for a ticket: the best of its points, described for people.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct KnowledgeHit {
     pub reference: KnowledgeRef,
     pub title: String,

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 /// How a ticket's words become n-gram features (`buckets` 0: none, the embedding alone).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CharNgrams {
     /// Hash buckets: the width of the feature vector.
@@ -62,7 +62,7 @@ impl CharNgrams {
 /// Whole words, hashed into buckets of their own: a second block of features after the
 /// character n-grams. The n-grams of "card" and "cards" overlap; the words keep which one was
 /// written, and short function words ("not", "can't") that n-grams of longer words drown out.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct WordGrams {
     /// Hash buckets (0: no word features).
@@ -109,15 +109,27 @@ impl WordGrams {
 
 /// The n-gram and word settings and the inverse document frequency of each bucket over the
 /// examples a model version was trained on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Lexicon {
     #[serde(flatten)]
+    #[schema(schema_with = ngrams_beside_words)]
     pub ngrams: CharNgrams,
     #[serde(default = "WordGrams::none", skip_serializing_if = "WordGrams::is_none")]
     pub words: WordGrams,
     /// Per bucket, the n-grams' then the words'; empty in version listings.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub idf: Vec<f32>,
+}
+
+/// [`CharNgrams`]' schema without its refusal of other fields: here `words` and `idf` sit
+/// beside them.
+fn ngrams_beside_words() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::{RefOr, schema::Schema};
+    let mut schema = <CharNgrams as utoipa::PartialSchema>::schema();
+    if let RefOr::T(Schema::Object(object)) = &mut schema {
+        object.additional_properties = None;
+    }
+    schema
 }
 
 impl Lexicon {

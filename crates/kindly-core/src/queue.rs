@@ -9,7 +9,7 @@ use crate::knowledge::KnowledgeHit;
 use crate::ticket::{TicketId, TicketSummary};
 
 /// Kindly's id for a handoff.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct HandoffId(pub Uuid);
 
@@ -39,7 +39,7 @@ impl std::str::FromStr for HandoffId {
 }
 
 /// Where a handoff stands in the queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HandoffStatus {
     Open,
@@ -67,7 +67,7 @@ impl HandoffStatus {
 }
 
 /// The context packet a person gets with a handoff.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct HandoffContext {
     /// The closest knowledge, approved or not.
     pub knowledge: Vec<KnowledgeHit>,
@@ -80,7 +80,7 @@ pub struct HandoffContext {
 }
 
 /// A ticket waiting for, or worked by, a person.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Handoff {
     pub id: HandoffId,
     pub ticket_id: TicketId,
@@ -99,7 +99,7 @@ pub struct Handoff {
 }
 
 /// Which handoffs to list. `None` fields match everything.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QueueFilter {
     pub status: Option<HandoffStatus>,
     pub agent: Option<String>,
@@ -111,7 +111,7 @@ pub struct QueueFilter {
 }
 
 /// A person's resolution of a handoff, as submitted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewResolution {
     pub handoff_id: HandoffId,
     pub agent: String,
@@ -125,7 +125,7 @@ pub struct NewResolution {
 
 /// A stored resolution. Reusable ones are indexed as approved knowledge; the others are kept as
 /// candidates, shown to agents as similar cases and never sent to customers automatically.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Resolution {
     pub id: Uuid,
     pub handoff_id: HandoffId,

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use crate::decision::HandoffReason;
 
 /// A kind of moment where a bot answer would hurt. Each maps to its own handoff reason.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SensitiveCategory {
     Bereavement,
@@ -45,7 +47,7 @@ impl SensitiveCategory {
 }
 
 /// How close a ticket came to a sensitive category, and the threshold it was compared with.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SensitivitySignal {
     pub category: SensitiveCategory,
     pub score: f32,
@@ -60,7 +62,7 @@ pub struct SensitivitySignal {
 
 /// An exemplar match set aside because the same part of the ticket was closer to a routine
 /// `unlike` sentence ("call me Sam" is not a request for a person).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SetAside {
     pub score: f32,
     pub exemplar: String,

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One ticket decided in shadow mode, with the agent's verdict once the handoff is resolved.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ShadowCase {
     /// The intent Kindly predicted.
     pub predicted_intent: Option<String>,
@@ -17,7 +17,7 @@ pub struct ShadowCase {
 }
 
 /// What Kindly would have done with a ticket it decided in shadow mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ShadowOutcome {
     WouldAnswer,
@@ -39,7 +39,7 @@ impl ShadowOutcome {
 
 /// Which shadow-mode tickets a list keeps, judged by their latest decision: what Kindly would
 /// have done, and what the person who resolved the ticket said of a would-be answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ShadowFilter {
     /// Kindly would have answered.
@@ -84,7 +84,7 @@ impl ShadowFilter {
 }
 
 /// Would-be coverage and precision over shadow decisions.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct ShadowReport {
     /// Tickets decided in shadow mode.
     pub decided: u64,
@@ -129,7 +129,7 @@ fn measure_each<'a>(cases: impl ExactSizeIterator<Item = &'a ShadowCase>) -> Sha
 }
 
 /// Shadow mode's scoreboard for one predicted intent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IntentShadowReport {
     pub intent: String,
     #[serde(flatten)]

@@ -18,7 +18,9 @@ pub const MAX_ID_CHARS: usize = 200;
 pub const MAX_SUBJECT_CHARS: usize = 500;
 
 /// Kindly's own id for a ticket (a UUIDv7, so ids sort by arrival).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord, utoipa::ToSchema,
+)]
 #[serde(transparent)]
 pub struct TicketId(pub Uuid);
 
@@ -49,7 +51,7 @@ impl std::str::FromStr for TicketId {
 
 /// Where a ticket stands. Every ticket ends `answered` or `handed_off` exactly once; a person's
 /// resolution then moves a handed-off ticket to `resolved`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TicketStatus {
     /// Accepted and durable, waiting for the pipeline.
@@ -84,7 +86,7 @@ impl TicketStatus {
 }
 
 /// The person who wrote in, as the helpdesk knows them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Customer {
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -98,7 +100,7 @@ pub struct Customer {
 }
 
 /// A validated ticket, ready to be stored. Build it with [`NewTicket::validate`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewTicket {
     pub external_id: String,
     pub customer: Customer,
@@ -190,7 +192,7 @@ fn optional_text(field: &str, text: Option<&str>, max: usize) -> Result<Option<S
 }
 
 /// A stored ticket.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Ticket {
     pub id: TicketId,
     pub external_id: String,
@@ -214,7 +216,7 @@ impl Ticket {
 }
 
 /// One line of a customer's history, shown to agents beside a handoff.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TicketSummary {
     pub id: TicketId,
     pub subject: Option<String>,
@@ -224,7 +226,7 @@ pub struct TicketSummary {
 }
 
 /// Which tickets to list, newest first. `None` fields match everything.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TicketFilter {
     pub status: Option<TicketStatus>,
     /// The ticket's intent (as triage predicted it, or a person corrected it).
@@ -245,7 +247,7 @@ pub struct TicketFilter {
 }
 
 /// One line of the ticket list: the ticket and the gist of its latest decision.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TicketListing {
     #[serde(flatten)]
     pub ticket: Ticket,
@@ -254,7 +256,7 @@ pub struct TicketListing {
 }
 
 /// A decision in brief: what was decided, by which rule, in one sentence.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DecisionGist {
     /// `answer` or `handoff`.
     pub outcome: String,
@@ -267,7 +269,7 @@ pub struct DecisionGist {
 }
 
 /// Who wrote a message of the conversation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Author {
     Customer,
@@ -295,7 +297,7 @@ impl Author {
 }
 
 /// A message to add to a ticket's conversation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewMessage {
     pub ticket_id: TicketId,
     pub author: Author,
@@ -306,7 +308,7 @@ pub struct NewMessage {
 }
 
 /// A stored message of a ticket's conversation (the ticket body itself is not repeated here).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Message {
     pub id: i64,
     pub ticket_id: TicketId,

@@ -7,7 +7,7 @@ use crate::calibration::IntentThresholds;
 use crate::lexicon::Lexicon;
 
 /// A labelled example imported from history (`kindly labels import`), with its embedding.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Label {
     pub text: String,
     pub intent: String,
@@ -17,7 +17,7 @@ pub struct Label {
 }
 
 /// How a model version did on held-out folds of its own training data.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct ValidationScores {
     pub folds: usize,
     pub accuracy: f32,
@@ -29,7 +29,7 @@ pub struct ValidationScores {
 
 /// One trained version of the intent model: the head's weights, its calibrated thresholds and
 /// what it was trained and validated on. Versions are numbered by the store.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IntentModelRecord {
     pub version: i64,
     pub trained_at: DateTime<Utc>,

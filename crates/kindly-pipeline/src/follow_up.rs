@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::{Pipeline, PipelineError};
 
 /// What a follow-up did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FollowUp {
     pub message: Message,
     /// The ticket went (back) to a person because of this follow-up.

@@ -54,7 +54,7 @@ pub struct IngestReport {
 
 /// An article as people write it: a file's TOML front matter (the body follows the `+++`
 /// lines), or a JSON body of `POST`/`PUT /v1/kb/articles` (the id may come from the path).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArticleFields {
     pub id: Option<String>,

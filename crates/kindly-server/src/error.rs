@@ -19,14 +19,21 @@ pub struct ApiError {
     pub message: String,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: Detail<'a>,
+/// Every error's body.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub(crate) struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
 }
 
-#[derive(Serialize)]
-struct Detail<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorDetail<'a> {
+    /// Stable, for programs: `invalid_json`, `invalid_query`, `invalid_field`, `not_found`,
+    /// `conflict`, `payload_too_large`, `backlog_full`, `overloaded`, `unavailable`, …
+    #[schema(example = "invalid_field")]
     code: &'a str,
+    /// A sentence for a person.
+    #[schema(example = "body: must not be empty or only whitespace")]
     message: &'a str,
 }
 
@@ -89,7 +96,7 @@ impl From<ValidationError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Body { error: Detail { code: self.code, message: &self.message } };
+        let body = ErrorBody { error: ErrorDetail { code: self.code, message: &self.message } };
         let mut response = (self.status, axum::Json(body)).into_response();
         if matches!(self.status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE) {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));

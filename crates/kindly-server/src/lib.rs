@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod error;
 pub mod integrations;
+mod openapi;
 pub mod outbox;
 mod pages;
 mod routes;

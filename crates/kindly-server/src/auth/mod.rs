@@ -88,10 +88,11 @@ fn unauthenticated() -> ApiError {
     )
 }
 
-/// Paths anyone may reach: probes, assets (and the icon), the sign-in page, and webhooks (which
-/// carry their own signatures). `/metrics` is not among them: scrape it with a token.
+/// Paths anyone may reach: probes, assets (and the icon), the sign-in page, the API's OpenAPI
+/// description, and webhooks (which carry their own signatures). `/metrics` is not among them:
+/// scrape it with a token.
 fn is_public(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz" | "/sign-in" | "/favicon.ico")
+    matches!(path, "/healthz" | "/readyz" | "/sign-in" | "/favicon.ico" | "/openapi.json")
         || path.starts_with("/static/")
         || path.starts_with("/v1/webhooks/")
 }
@@ -182,9 +183,15 @@ mod tests {
 
     #[test]
     fn only_probes_assets_sign_in_and_webhooks_are_public() {
-        for open in
-            ["/healthz", "/readyz", "/sign-in", "/favicon.ico", "/static/kindly.js", "/v1/webhooks/zendesk"]
-        {
+        for open in [
+            "/healthz",
+            "/readyz",
+            "/sign-in",
+            "/favicon.ico",
+            "/openapi.json",
+            "/static/kindly.js",
+            "/v1/webhooks/zendesk",
+        ] {
             assert!(is_public(open), "{open}");
         }
         for closed in ["/metrics", "/v1/tickets", "/console", "/studio/articles", "/", "/sign-in/x"] {

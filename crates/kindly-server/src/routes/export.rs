@@ -2,18 +2,17 @@
 //! `GET /v1/tickets`, for the analyses a team runs outside Kindly. The Tickets page links to it
 //! with its filters.
 
-use std::sync::Arc;
-
-use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
 use chrono::Utc;
 use kindly_core::{TicketFilter, TicketListing, TicketStore};
 
 use super::tickets::{ListQuery, ticket_filter};
-use super::{AppState, State};
-use crate::error::{ApiError, Query};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{Routes, State};
+use crate::error::{ApiError, ErrorBody, Query};
 
 /// An export holds at most this many tickets, the newest first; `X-Total-Count` says how many
 /// matched.
@@ -53,10 +52,20 @@ const HEADER: [&str; 16] = [
     "shadow",
 ];
 
-pub(super) fn router() -> Router<Arc<AppState>> {
-    Router::new().route("/v1/tickets.csv", get(export))
+pub(super) fn router() -> Routes {
+    OpenApiRouter::new().routes(routes!(export))
 }
 
+/// The ticket list as CSV.
+///
+/// One row per ticket with its customer and latest decision, newest first, with the filters of
+/// `GET /v1/tickets` but not `before` or `limit`: the newest 100,000 at most; `X-Total-Count`
+/// counts every match. A cell a spreadsheet would run as a formula gets a leading `'`.
+#[utoipa::path(get, path = "/v1/tickets.csv", tag = "tickets", params(ListQuery), responses(
+    (status = 200, description = "An attachment", content_type = "text/csv", body = String,
+        headers(("X-Total-Count" = u64, description = "How many tickets matched"))),
+    (status = 400, description = "A filter's value is wrong, or `before` or `limit` was given", body = ErrorBody),
+))]
 async fn export(
     axum::extract::State(s): State,
     Query(q): Query<ListQuery>,

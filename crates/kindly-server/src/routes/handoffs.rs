@@ -1,27 +1,27 @@
 //! `/v1/handoffs`: the human queue — list, show, claim, release, resolve.
 
-use std::sync::Arc;
-
-use axum::Router;
-use axum::routing::{get, post};
 use chrono::Utc;
 use kindly_core::{Handoff, HandoffId, HandoffStatus, Priority, QueueFilter, QueueStore, Resolution, ticket};
 use serde::{Deserialize, Serialize};
 
-use super::{AppState, State};
-use crate::auth::Principal;
-use crate::error::{ApiError, Json, Path, Query};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn router() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/v1/handoffs", get(list))
-        .route("/v1/handoffs/{id}", get(show))
-        .route("/v1/handoffs/{id}/claim", post(claim))
-        .route("/v1/handoffs/{id}/release", post(release))
-        .route("/v1/handoffs/{id}/resolve", post(resolve))
+use super::{Routes, State};
+use crate::auth::Principal;
+use crate::error::{ApiError, ErrorBody, Json, Path, Query};
+
+pub(super) fn router() -> Routes {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(show))
+        .routes(routes!(claim))
+        .routes(routes!(release))
+        .routes(routes!(resolve))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     /// open | claimed | resolved (default: open and claimed)
@@ -33,17 +33,24 @@ struct ListQuery {
     /// `true`: only handoffs past their SLA.
     #[serde(default)]
     overdue: bool,
+    /// At most this many (default 100, at most 1000).
     limit: Option<u32>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct HandoffList {
     handoffs: Vec<Handoff>,
     /// How many handoffs match the filters, whatever the limit.
     total: u64,
 }
 
-/// The queue, most pressing first: by priority, then SLA due time.
+/// The queue, most pressing first.
+///
+/// By priority, then by the time the SLA falls due.
+#[utoipa::path(get, path = "/v1/handoffs", tag = "handoffs", params(ListQuery), responses(
+    (status = 200, description = "The handoffs", body = HandoffList),
+    (status = 400, description = "A filter's value is wrong", body = ErrorBody),
+))]
 async fn list(
     axum::extract::State(s): State,
     Query(q): Query<ListQuery>,
@@ -60,17 +67,34 @@ async fn list(
     Ok(Json(HandoffList { handoffs: s.store.handoffs(&filter).await?, total }))
 }
 
+/// One handoff with its context packet.
+///
+/// Reasons, priority, SLA, the customer's history, the best knowledge and a draft.
+#[utoipa::path(get, path = "/v1/handoffs/{id}", tag = "handoffs", params(("id" = HandoffId, Path)), responses(
+    (status = 200, description = "The handoff", body = Handoff),
+    (status = 404, description = "No such handoff", body = ErrorBody),
+))]
 async fn show(axum::extract::State(s): State, Path(id): Path<HandoffId>) -> Result<Json<Handoff>, ApiError> {
     let handoff = s.store.handoff(id).await?.ok_or_else(|| ApiError::not_found(format!("handoff {id}")))?;
     Ok(Json(handoff))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ClaimIn {
+    /// The agent's id. A person's token or session acts for that person alone; an admin may name
+    /// anyone.
     agent: String,
 }
 
+/// An agent takes a handoff.
+#[utoipa::path(post, path = "/v1/handoffs/{id}/claim", tag = "handoffs", params(("id" = HandoffId, Path)),
+    request_body = ClaimIn, responses(
+    (status = 200, description = "Claimed", body = Handoff),
+    (status = 403, description = "A person may claim for themselves alone", body = ErrorBody),
+    (status = 404, description = "No such handoff", body = ErrorBody),
+    (status = 409, description = "Someone else has it, or it is resolved", body = ErrorBody),
+))]
 async fn claim(
     axum::extract::State(s): State,
     who: Principal,
@@ -81,8 +105,17 @@ async fn claim(
     Ok(Json(s.store.claim(id, &agent, Utc::now()).await?))
 }
 
-/// Gives a claimed handoff back to the queue (open, unassigned, same SLA). Only its owner can,
-/// or an admin naming the owner.
+/// Gives a claimed handoff back to the queue.
+///
+/// Open and unassigned again, with the same SLA. Only its owner can, or an admin naming the
+/// owner.
+#[utoipa::path(post, path = "/v1/handoffs/{id}/release", tag = "handoffs", params(("id" = HandoffId, Path)),
+    request_body = ClaimIn, responses(
+    (status = 200, description = "Back in the queue", body = Handoff),
+    (status = 403, description = "A person may release for themselves alone", body = ErrorBody),
+    (status = 404, description = "No such handoff", body = ErrorBody),
+    (status = 409, description = "Not claimed by `agent`", body = ErrorBody),
+))]
 async fn release(
     axum::extract::State(s): State,
     who: Principal,
@@ -93,17 +126,31 @@ async fn release(
     Ok(Json(s.store.release(id, &agent).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ResolveIn {
     agent: String,
+    /// The reply sent to the customer.
     reply: String,
+    /// Whether the reply may answer the next ticket like it (after review, it becomes knowledge).
     #[serde(default)]
     reusable: bool,
+    /// The ticket's intent, as the agent confirms or corrects it: the intent model learns it.
     intent: Option<String>,
 }
 
-/// Stores the resolution and feeds it back into the index (see `Pipeline::resolve`).
+/// An agent resolves a handoff.
+///
+/// Stores the resolution and feeds it back: into the index (a reusable one answers the next
+/// paraphrase) and into the intent model's training data.
+#[utoipa::path(post, path = "/v1/handoffs/{id}/resolve", tag = "handoffs", params(("id" = HandoffId, Path)),
+    request_body = ResolveIn, responses(
+    (status = 200, description = "The resolution", body = Resolution),
+    (status = 403, description = "A person may resolve for themselves alone", body = ErrorBody),
+    (status = 404, description = "No such handoff", body = ErrorBody),
+    (status = 409, description = "Resolved already, or someone else's", body = ErrorBody),
+    (status = 422, description = "A field is missing or empty", body = ErrorBody),
+))]
 async fn resolve(
     axum::extract::State(s): State,
     who: Principal,

@@ -1,30 +1,29 @@
 //! Health, readiness and metrics.
 
-use std::sync::Arc;
-
-use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
 use kindly_core::{Embedder, QueueStore, TicketStore, VectorIndex};
 use serde::Serialize;
 
-use super::{AppState, State};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{Routes, State};
 use crate::error::Json;
 
-pub(super) fn router() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_text))
+pub(super) fn router() -> Routes {
+    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz)).routes(routes!(metrics_text))
 }
 
 /// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "operations", security(()), responses(
+    (status = 200, description = "`{\"status\": \"ok\"}`", body = Object),
+))]
 async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Readiness {
     ready: bool,
     model: String,
@@ -32,7 +31,13 @@ struct Readiness {
     index_points: Option<usize>,
 }
 
-/// Ready when the model answers, the store answers and the index is loaded.
+/// Ready to triage.
+///
+/// When the model answers, the store answers and the index is loaded.
+#[utoipa::path(get, path = "/readyz", tag = "operations", security(()), responses(
+    (status = 200, description = "Ready", body = Readiness),
+    (status = 503, description = "Not ready: the failing part says why", body = Readiness),
+))]
 async fn readyz(axum::extract::State(s): State) -> impl IntoResponse {
     let model = match s.embedder.embed(vec!["ready?".into()]).await {
         Ok(v) if v.len() == 1 => "ok".to_owned(),
@@ -49,7 +54,12 @@ async fn readyz(axum::extract::State(s): State) -> impl IntoResponse {
     (status, Json(Readiness { ready, model, store, index_points }))
 }
 
-/// Prometheus exposition. Gauges are read from the store at scrape time.
+/// Prometheus metrics.
+///
+/// All prefixed `kindly_`, with bounded labels. Gauges are read from the store at scrape time.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses(
+    (status = 200, description = "The Prometheus text format", content_type = "text/plain", body = String),
+))]
 async fn metrics_text(axum::extract::State(s): State) -> impl IntoResponse {
     if let Ok(depth) = s.store.queue_depth().await {
         metrics::gauge!("kindly_queue_depth").set(depth as f64);

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use kindly_index::ExactIndex;
 use kindly_model::ModelWorker;
 use kindly_pipeline::Pipeline;
@@ -25,6 +25,8 @@ use tokio::sync::Notify;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 use axum::extract::Request;
 use axum::middleware::Next;
@@ -49,6 +51,9 @@ pub(crate) struct AppState {
 
 pub(crate) type State = axum::extract::State<Arc<AppState>>;
 
+/// A resource's routes, each described by its handler's `#[utoipa::path]`.
+type Routes = OpenApiRouter<Arc<AppState>>;
+
 pub(crate) fn router(app: &Kindly) -> Router {
     let state: Arc<AppState> = Arc::new(AppState {
         pipeline: app.pipeline.clone(),
@@ -60,7 +65,7 @@ pub(crate) fn router(app: &Kindly) -> Router {
         metrics: crate::telemetry::metrics_handle(),
         sign_in_throttle: Default::default(),
     });
-    Router::new()
+    let (api, description) = OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
         .merge(tickets::router())
         .merge(export::router())
         .merge(handoffs::router())
@@ -69,31 +74,42 @@ pub(crate) fn router(app: &Kindly) -> Router {
         .merge(health::router())
         .merge(webhooks::router())
         .merge(outbox::router())
-        .merge(crate::pages::router())
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "this endpoint does not accept that method",
-            )
-        })
-        .with_state(state.clone())
-        .layer(axum::middleware::from_fn_with_state(state, crate::auth::authenticate))
-        .layer(DefaultBodyLimit::max(app.settings.server.max_body_bytes))
-        .layer(axum::middleware::from_fn_with_state(app.settings.server.max_body_bytes, refuse_oversized))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(app.settings.server.request_timeout_secs),
+        .split_for_parts();
+    let description = description.to_pretty_json().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the OpenAPI description did not serialise");
+        "{}".to_owned()
+    });
+    api.route(
+        "/openapi.json",
+        axum::routing::get(
+            move || async move { ([(header::CONTENT_TYPE, "application/json")], description) },
+        ),
+    )
+    .merge(crate::pages::router())
+    .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
+    .method_not_allowed_fallback(|| async {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this endpoint does not accept that method",
+        )
+    })
+    .with_state(state.clone())
+    .layer(axum::middleware::from_fn_with_state(state, crate::auth::authenticate))
+    .layer(DefaultBodyLimit::max(app.settings.server.max_body_bytes))
+    .layer(axum::middleware::from_fn_with_state(app.settings.server.max_body_bytes, refuse_oversized))
+    .layer(TimeoutLayer::with_status_code(
+        StatusCode::SERVICE_UNAVAILABLE,
+        Duration::from_secs(app.settings.server.request_timeout_secs),
+    ))
+    .layer(TraceLayer::new_for_http())
+    .layer(CatchPanicLayer::custom(|_| {
+        axum::response::IntoResponse::into_response(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Kindly hit an internal error; it has been logged",
         ))
-        .layer(TraceLayer::new_for_http())
-        .layer(CatchPanicLayer::custom(|_| {
-            axum::response::IntoResponse::into_response(ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Kindly hit an internal error; it has been logged",
-            ))
-        }))
+    }))
 }
 
 /// Bodies declared larger than the limit are read and discarded (up to a hard cap) before the

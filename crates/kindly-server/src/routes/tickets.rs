@@ -1,12 +1,8 @@
 //! `/v1/tickets`: generic intake, the list of tickets with their decisions, follow-ups, and a
 //! ticket's full story.
 
-use std::sync::Arc;
-
-use axum::Router;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use kindly_core::integration::{IntegrationStore, OutboxAction};
 use kindly_core::{
@@ -15,17 +11,17 @@ use kindly_core::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{AppState, State};
-use crate::error::{ApiError, Json, Path, Query};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn router() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/v1/tickets", post(intake).get(list))
-        .route("/v1/tickets/{id}", get(show))
-        .route("/v1/tickets/{id}/messages", post(follow_up))
+use super::{AppState, Routes, State};
+use crate::error::{ApiError, ErrorBody, Json, Path, Query};
+
+pub(super) fn router() -> Routes {
+    OpenApiRouter::new().routes(routes!(intake, list)).routes(routes!(show)).routes(routes!(follow_up))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Intake {
     external_id: String,
@@ -36,7 +32,7 @@ struct Intake {
     created_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CustomerIn {
     id: String,
@@ -45,7 +41,7 @@ struct CustomerIn {
     flagged: Option<bool>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Accepted {
     id: TicketId,
     status: kindly_core::TicketStatus,
@@ -53,7 +49,16 @@ struct Accepted {
     duplicate: bool,
 }
 
-/// Validates, persists (durably, before answering) and queues a ticket for triage.
+/// Takes a ticket in for triage.
+///
+/// Validates it, stores it durably before answering, and queues it. The same `external_id` again
+/// stores nothing new.
+#[utoipa::path(post, path = "/v1/tickets", tag = "tickets", request_body = Intake, responses(
+    (status = 202, description = "Accepted and queued for triage", body = Accepted),
+    (status = 200, description = "A duplicate of a ticket accepted before", body = Accepted),
+    (status = 422, description = "A field is missing, empty, of the wrong type or unknown", body = ErrorBody),
+    (status = 429, description = "The triage backlog is full: retry after `Retry-After`", body = ErrorBody),
+))]
 async fn intake(
     axum::extract::State(s): State,
     Json(req): Json<Intake>,
@@ -101,7 +106,8 @@ pub(super) async fn check_backlog(s: &AppState) -> Result<(), ApiError> {
 }
 
 /// The ticket list's query (`GET /v1/tickets`, and without paging `GET /v1/tickets.csv`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ListQuery {
     /// received | answered | handed_off | resolved
@@ -137,7 +143,7 @@ impl ListQuery {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct TicketList {
     tickets: Vec<TicketListing>,
     /// How many tickets match the filters, whatever the limit and `before`.
@@ -146,8 +152,14 @@ struct TicketList {
     next_before: Option<TicketId>,
 }
 
-/// Every ticket, newest first, each with the gist of its latest decision: what Kindly answered
-/// and handed off, and why.
+/// Every ticket, newest first.
+///
+/// Each with the gist of its latest decision: what Kindly answered and handed off, and why.
+/// Blank filters are no filters.
+#[utoipa::path(get, path = "/v1/tickets", tag = "tickets", params(ListQuery), responses(
+    (status = 200, description = "A page of tickets", body = TicketList),
+    (status = 400, description = "A filter's value is wrong, or `before` names no ticket", body = ErrorBody),
+))]
 async fn list(
     axum::extract::State(s): State,
     Query(q): Query<ListQuery>,
@@ -182,7 +194,7 @@ pub(crate) async fn ticket_filter(s: &AppState, asked: TicketFilter) -> Result<T
     })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct TicketView {
     #[serde(flatten)]
     ticket: Ticket,
@@ -199,6 +211,14 @@ struct TicketView {
     deliveries: Vec<OutboxAction>,
 }
 
+/// A ticket's whole story.
+///
+/// Its decisions with their rule, reasons, scores and evidence, the answer, every message, its
+/// handoffs, and what Kindly owes the helpdesk it came from.
+#[utoipa::path(get, path = "/v1/tickets/{id}", tag = "tickets", params(("id" = TicketId, Path)), responses(
+    (status = 200, description = "The ticket", body = TicketView),
+    (status = 404, description = "No such ticket", body = ErrorBody),
+))]
 async fn show(
     axum::extract::State(s): State,
     Path(id): Path<TicketId>,
@@ -220,12 +240,21 @@ async fn show(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct FollowUpIn {
     body: String,
 }
 
+/// The customer wrote again.
+///
+/// An answered or resolved ticket reopens to a person.
+#[utoipa::path(post, path = "/v1/tickets/{id}/messages", tag = "tickets", params(("id" = TicketId, Path)),
+    request_body = FollowUpIn, responses(
+    (status = 201, description = "The message, and whether the ticket went (back) to a person", body = kindly_pipeline::FollowUp),
+    (status = 404, description = "No such ticket", body = ErrorBody),
+    (status = 422, description = "The body is missing or empty", body = ErrorBody),
+))]
 async fn follow_up(
     axum::extract::State(s): State,
     Path(id): Path<TicketId>,

@@ -2,31 +2,32 @@
 //! coverage (`/v1/shadow`), and the intent model's versions with their validation scores and
 //! calibrated thresholds (`/v1/intent-models`).
 
-use std::sync::Arc;
-
-use axum::Router;
-use axum::routing::get;
 use kindly_core::{IntentModelRecord, IntentShadowReport, ShadowCase, ShadowReport, TrainingStore, shadow};
 use serde::{Deserialize, Serialize};
 
-use super::{AppState, State};
-use crate::error::{ApiError, Json, Query};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{Routes, State};
+use crate::error::{ApiError, ErrorBody, Json, Query};
 
 /// Shadow decisions scored by default (the latest ones).
 pub(crate) const DEFAULT_WINDOW: u32 = 1000;
 const MAX_WINDOW: u32 = 100_000;
 
-pub(super) fn router() -> Router<Arc<AppState>> {
-    Router::new().route("/v1/shadow", get(shadow_report)).route("/v1/intent-models", get(intent_models))
+pub(super) fn router() -> Routes {
+    OpenApiRouter::new().routes(routes!(shadow_report)).routes(routes!(intent_models))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct Window {
+    /// Score the latest this many shadow decisions (default 1000, at most 100,000).
     limit: Option<u32>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ShadowView {
     /// Whether shadow mode is on now (decisions made earlier in shadow mode still count).
     shadow_mode: bool,
@@ -40,7 +41,15 @@ struct ShadowView {
     intents: Vec<IntentShadowReport>,
 }
 
-/// Would-be coverage and precision over the latest shadow decisions.
+/// Shadow mode's scoreboard.
+///
+/// Would-be coverage and precision over the latest decisions made in shadow mode, in all and per
+/// predicted intent. A would-be answer is right when the person who resolved the handoff gave
+/// the intent Kindly predicted.
+#[utoipa::path(get, path = "/v1/shadow", tag = "trust", params(Window), responses(
+    (status = 200, description = "The scoreboard", body = ShadowView),
+    (status = 400, description = "`limit` is out of range", body = ErrorBody),
+))]
 async fn shadow_report(
     axum::extract::State(s): State,
     Query(q): Query<Window>,
@@ -85,7 +94,7 @@ pub(crate) async fn shadow_metrics(
     Ok((report, cases))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ModelList {
     /// The version serving triage now (0: none trained yet; the neighbour vote decides alone).
     serving: i64,
@@ -93,6 +102,13 @@ struct ModelList {
     versions: Vec<IntentModelRecord>,
 }
 
+/// The intent model's versions.
+///
+/// The version serving now, and every version with its training-set size, held-out scores and
+/// calibrated thresholds.
+#[utoipa::path(get, path = "/v1/intent-models", tag = "trust", responses(
+    (status = 200, description = "The versions, newest first", body = ModelList),
+))]
 async fn intent_models(axum::extract::State(s): State) -> Result<Json<ModelList>, ApiError> {
     Ok(Json(ModelList {
         serving: s.pipeline.intent_models().current().version(),

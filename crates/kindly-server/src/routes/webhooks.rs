@@ -2,26 +2,25 @@
 //! replay window), parsed into a new ticket or a customer's reply, persisted (idempotent on the
 //! delivery) before the 2xx, and handed to the same intake and follow-up paths as `/v1/tickets`.
 
-use std::sync::Arc;
-
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use chrono::{DateTime, Utc};
 use kindly_core::integration::{HelpdeskEvent, InboundReply, InboundTicket, IntegrationStore};
 use kindly_core::{NewTicket, TicketStore, ticket};
 use serde_json::{Value, json};
 
-use super::{AppState, State, tickets};
-use crate::error::{ApiError, Json, Path};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{AppState, Routes, State, tickets};
+use crate::error::{ApiError, ErrorBody, Json, Path};
 use crate::integrations::signature::SignatureError;
 use crate::integrations::{self, ConnectionSettings, replies};
 
-pub(super) fn router() -> Router<Arc<AppState>> {
-    Router::new().route("/v1/webhooks/{connection}", post(receive))
+pub(super) fn router() -> Routes {
+    OpenApiRouter::new().routes(routes!(receive))
 }
 
 /// One delivery being handled.
@@ -33,6 +32,24 @@ struct Delivery<'a> {
     now: DateTime<Utc>,
 }
 
+/// A helpdesk's webhook delivery.
+///
+/// For a connection configured under `integrations.connections` (Zendesk, Freshdesk, Intercom,
+/// Zammad, Chatwoot or generic): its signature and replay window are checked, then a new ticket
+/// or a customer's reply is stored, idempotently on the delivery, before the 2xx. The body is the
+/// helpdesk's own payload; events Kindly has no use for are acknowledged and ignored.
+#[utoipa::path(post, path = "/v1/webhooks/{connection}", tag = "integrations", security(()),
+    params(("connection" = String, Path, description = "The connection's name in the configuration")),
+    request_body(content = Object, description = "The helpdesk's payload, signed as that helpdesk signs it"),
+    responses(
+    (status = 202, description = "A new ticket or reply was stored", body = Object),
+    (status = 200, description = "A duplicate delivery, or an event that is ignored", body = Object),
+    (status = 400, description = "The body is not JSON", body = ErrorBody),
+    (status = 401, description = "The signature is missing, wrong, or outside the replay window", body = ErrorBody),
+    (status = 404, description = "No such connection", body = ErrorBody),
+    (status = 422, description = "The payload lacks what the helpdesk's format requires", body = ErrorBody),
+    (status = 429, description = "The triage backlog is full: retry after `Retry-After`", body = ErrorBody),
+))]
 async fn receive(
     axum::extract::State(s): State,
     Path(name): Path<String>,

@@ -29,6 +29,7 @@ use kindly_store::SqliteStore;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
+pub use routes::openapi_json;
 pub use settings::Settings;
 
 /// The assembled application.

@@ -75,6 +75,8 @@ enum Command {
         #[command(subcommand)]
         command: LabelsCommand,
     },
+    /// Print the JSON API's OpenAPI 3.1 description (what `GET /openapi.json` serves).
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,6 +96,9 @@ enum KbCommand {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Openapi = cli.command {
+        return print_openapi();
+    }
     let settings = Settings::load(cli.config.as_deref()).map_err(anyhow::Error::msg)?;
     match cli.command {
         Command::Serve { ingest } => serve(settings, ingest).await,
@@ -117,6 +122,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("backed up {} to {}", settings.data.database().display(), path.display());
             Ok(())
         }
+        Command::Openapi => print_openapi(),
         Command::Users { command } => crate::accounts::users(settings, command).await,
         Command::Tokens { command } => crate::accounts::tokens(settings, command).await,
         Command::TrainHeads(args) => {
@@ -124,6 +130,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let model_dir = settings.model.dir.clone();
             tokio::task::spawn_blocking(move || crate::train_heads::run(&model_dir, &args)).await?
         }
+    }
+}
+
+/// The API's description needs no settings, model or data: it is the code's.
+fn print_openapi() -> anyhow::Result<()> {
+    use std::io::Write;
+    // Into a pipe that closes early (`| head`), the rest is simply not wanted.
+    match writeln!(std::io::stdout().lock(), "{}", kindly_server::openapi_json()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
     }
 }
 

@@ -1,7 +1,7 @@
-//! The OpenAPI description (`GET /openapi.json`) against the README and the running API: it
-//! describes exactly the README's endpoints, says truly which need a token, and every response a
-//! real flow gets (answers, handoffs, resolutions, articles, errors) is valid against the schema
-//! it describes for that status.
+//! The OpenAPI description (`GET /openapi.json`, `kindly openapi`) against the README and the
+//! running API: it describes exactly the README's endpoints, says truly which need a token, and
+//! every response a real flow gets (answers, handoffs, resolutions, articles, errors) is valid
+//! against the schema it describes for that status.
 
 mod common;
 
@@ -52,6 +52,14 @@ async fn the_description_lists_the_readmes_endpoints_and_which_need_a_token() {
     assert_eq!(r.headers()["content-type"], "application/json");
     let description: Value = r.json().await.unwrap();
     assert_eq!(description["openapi"], "3.1.0");
+    // `kindly openapi` prints the same description, without a server.
+    let printed = std::process::Command::new(env!("CARGO_BIN_EXE_kindly"))
+        .arg("openapi")
+        .current_dir(app.dir.path())
+        .output()
+        .unwrap();
+    assert!(printed.status.success(), "{}", String::from_utf8_lossy(&printed.stderr));
+    assert_eq!(serde_json::from_slice::<Value>(&printed.stdout).unwrap(), description);
     let ops = operations(&description);
     let described: BTreeSet<(String, String)> = ops.iter().map(|(m, p, _)| (m.clone(), p.clone())).collect();
     assert_eq!(described, readme_endpoints(), "the README's API table and /openapi.json differ");

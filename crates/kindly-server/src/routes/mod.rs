@@ -54,6 +54,31 @@ pub(crate) type State = axum::extract::State<Arc<AppState>>;
 /// A resource's routes, each described by its handler's `#[utoipa::path]`.
 type Routes = OpenApiRouter<Arc<AppState>>;
 
+/// Every JSON endpoint, with its description.
+fn api() -> Routes {
+    OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
+        .merge(tickets::router())
+        .merge(export::router())
+        .merge(handoffs::router())
+        .merge(kb::router())
+        .merge(trust::router())
+        .merge(health::router())
+        .merge(webhooks::router())
+        .merge(outbox::router())
+}
+
+/// The API's OpenAPI description as served at `GET /openapi.json`, without a server.
+pub fn openapi_json() -> String {
+    as_json(&api().split_for_parts().1)
+}
+
+fn as_json(description: &utoipa::openapi::OpenApi) -> String {
+    description.to_pretty_json().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the OpenAPI description did not serialise");
+        "{}".to_owned()
+    })
+}
+
 pub(crate) fn router(app: &Kindly) -> Router {
     let state: Arc<AppState> = Arc::new(AppState {
         pipeline: app.pipeline.clone(),
@@ -65,51 +90,40 @@ pub(crate) fn router(app: &Kindly) -> Router {
         metrics: crate::telemetry::metrics_handle(),
         sign_in_throttle: Default::default(),
     });
-    let (api, description) = OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
-        .merge(tickets::router())
-        .merge(export::router())
-        .merge(handoffs::router())
-        .merge(kb::router())
-        .merge(trust::router())
-        .merge(health::router())
-        .merge(webhooks::router())
-        .merge(outbox::router())
-        .split_for_parts();
-    let description = description.to_pretty_json().unwrap_or_else(|e| {
-        tracing::error!(error = %e, "the OpenAPI description did not serialise");
-        "{}".to_owned()
-    });
-    api.route(
-        "/openapi.json",
-        axum::routing::get(
-            move || async move { ([(header::CONTENT_TYPE, "application/json")], description) },
-        ),
-    )
-    .merge(crate::pages::router())
-    .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
-    .method_not_allowed_fallback(|| async {
-        ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "this endpoint does not accept that method",
+    let (routes, description) = api().split_for_parts();
+    let description = as_json(&description);
+    routes
+        .route(
+            "/openapi.json",
+            axum::routing::get(
+                move || async move { ([(header::CONTENT_TYPE, "application/json")], description) },
+            ),
         )
-    })
-    .with_state(state.clone())
-    .layer(axum::middleware::from_fn_with_state(state, crate::auth::authenticate))
-    .layer(DefaultBodyLimit::max(app.settings.server.max_body_bytes))
-    .layer(axum::middleware::from_fn_with_state(app.settings.server.max_body_bytes, refuse_oversized))
-    .layer(TimeoutLayer::with_status_code(
-        StatusCode::SERVICE_UNAVAILABLE,
-        Duration::from_secs(app.settings.server.request_timeout_secs),
-    ))
-    .layer(TraceLayer::new_for_http())
-    .layer(CatchPanicLayer::custom(|_| {
-        axum::response::IntoResponse::into_response(ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Kindly hit an internal error; it has been logged",
+        .merge(crate::pages::router())
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not accept that method",
+            )
+        })
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(state, crate::auth::authenticate))
+        .layer(DefaultBodyLimit::max(app.settings.server.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(app.settings.server.max_body_bytes, refuse_oversized))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(app.settings.server.request_timeout_secs),
         ))
-    }))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Kindly hit an internal error; it has been logged",
+            ))
+        }))
 }
 
 /// Bodies declared larger than the limit are read and discarded (up to a hard cap) before the

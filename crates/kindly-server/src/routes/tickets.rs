@@ -24,20 +24,28 @@ pub(super) fn router() -> Routes {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Intake {
+    /// The helpdesk's id for the ticket: sending it again stores nothing new.
+    #[schema(example = "zd-48213")]
     external_id: String,
     customer: CustomerIn,
     subject: Option<String>,
+    /// What the customer wrote.
+    #[schema(example = "Where is my parcel? I ordered a Lumo Air last week.")]
     body: String,
+    /// Where it came from, e.g. `email` or `chat`.
     channel: Option<String>,
+    /// When the customer wrote it (default: now).
     created_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CustomerIn {
+    /// The helpdesk's id for the customer: their history is found by it.
     id: String,
     email: Option<String>,
     name: Option<String>,
+    /// A flagged account always goes to a person. Omitted: the flag stored before is kept.
     flagged: Option<bool>,
 }
 
@@ -124,6 +132,7 @@ pub(super) struct ListQuery {
     shadow: Option<ShadowFilter>,
     /// A ticket id: only tickets that arrived before it (the next page).
     pub(super) before: Option<TicketId>,
+    /// At most this many (default 100, at most 1000).
     pub(super) limit: Option<u32>,
 }
 

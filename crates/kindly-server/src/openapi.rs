@@ -3,6 +3,7 @@
 //! and methods described are the ones routed: one cannot change without the other.
 
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
@@ -39,5 +40,26 @@ impl Modify for ApiToken {
             "An API token, `kdl_…`: printed at the first start, or made with `kindly tokens create`.".into(),
         );
         components.add_security_scheme("api_token", SecurityScheme::Http(scheme));
+    }
+}
+
+/// Completes the description once every route's paths are in: each operation that needs the
+/// token also answers `401` without it (the middleware's answer, not the handler's).
+pub(crate) fn finish(description: &mut utoipa::openapi::OpenApi) {
+    let unauthorised = ResponseBuilder::new()
+        .description("No valid API token or session")
+        .content(
+            "application/json",
+            ContentBuilder::new().schema(Some(Ref::from_schema_name("Error"))).build(),
+        )
+        .build();
+    for item in description.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            // `None` inherits the document's token; public operations say `security(())`.
+            if operation.security.is_none() {
+                operation.responses.responses.insert("401".into(), unauthorised.clone().into());
+            }
+        }
     }
 }

@@ -64,17 +64,21 @@ async fn the_description_lists_the_readmes_endpoints_and_which_need_a_token() {
     let described: BTreeSet<(String, String)> = ops.iter().map(|(m, p, _)| (m.clone(), p.clone())).collect();
     assert_eq!(described, readme_endpoints(), "the README's API table and /openapi.json differ");
 
+    let contract = Contract { description: description.clone() };
     for (method, path, needs_token) in &ops {
         let concrete = path
             .replace("{id}", "0190f0c4-7a8e-7cc1-8c6e-000000000001")
             .replace("{connection}", "no-such-connection");
-        let status = anonymous
+        let r = anonymous
             .request(Method::from_bytes(method.as_bytes()).unwrap(), format!("{}{concrete}", app.url))
             .json(&json!({}))
             .send()
             .await
-            .unwrap()
-            .status();
+            .unwrap();
+        let status = r.status();
+        if status == StatusCode::UNAUTHORIZED {
+            contract.check(method, path, status, &r.json().await.unwrap());
+        }
         assert_eq!(
             status == StatusCode::UNAUTHORIZED,
             *needs_token,

@@ -67,9 +67,16 @@ fn api() -> Routes {
         .merge(outbox::router())
 }
 
+/// The JSON endpoints' router and their finished description.
+fn described() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
+    let (routes, mut description) = api().split_for_parts();
+    crate::openapi::finish(&mut description);
+    (routes, description)
+}
+
 /// The API's OpenAPI description as served at `GET /openapi.json`, without a server.
 pub fn openapi_json() -> String {
-    as_json(&api().split_for_parts().1)
+    as_json(&described().1)
 }
 
 fn as_json(description: &utoipa::openapi::OpenApi) -> String {
@@ -90,7 +97,7 @@ pub(crate) fn router(app: &Kindly) -> Router {
         metrics: crate::telemetry::metrics_handle(),
         sign_in_throttle: Default::default(),
     });
-    let (routes, description) = api().split_for_parts();
+    let (routes, description) = described();
     let description = as_json(&description);
     routes
         .route(

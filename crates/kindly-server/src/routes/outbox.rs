@@ -22,7 +22,7 @@ pub(super) fn router() -> Routes {
 struct ListQuery {
     /// pending | delivered | dead (default: every state)
     state: Option<String>,
-    /// At most this many (default 100).
+    /// At most this many (default 100, at most 1000).
     limit: Option<u32>,
 }
 

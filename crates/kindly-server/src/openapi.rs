@@ -16,7 +16,8 @@ use utoipa::{Modify, OpenApi};
     ),
     modifiers(&ApiToken),
     security(("api_token" = [])),
-    components(schemas(crate::error::ErrorBody)),
+    // Types only query parameters name are not collected from the routes.
+    components(schemas(crate::error::ErrorBody, kindly_core::ShadowFilter)),
     tags(
         (name = "tickets", description = "Intake, the ticket list and a ticket's whole story"),
         (name = "handoffs", description = "The human queue"),

@@ -52,6 +52,11 @@ async fn the_description_lists_the_readmes_endpoints_and_which_need_a_token() {
     assert_eq!(r.headers()["content-type"], "application/json");
     let description: Value = r.json().await.unwrap();
     assert_eq!(description["openapi"], "3.1.0");
+    // Every schema named anywhere (bodies, responses, parameters) is in the components.
+    let text = description.to_string();
+    for name in text.split("#/components/schemas/").skip(1).map(|s| s.split('"').next().unwrap()) {
+        assert!(description["components"]["schemas"][name].is_object(), "{name} is named but not described");
+    }
     // `kindly openapi` prints the same description, without a server.
     let printed = std::process::Command::new(env!("CARGO_BIN_EXE_kindly"))
         .arg("openapi")

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The three kinds of people (and API tokens) that use Kindly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Works the handoff queue: claims, replies, resolves.
@@ -80,7 +80,7 @@ impl std::str::FromStr for Role {
 }
 
 /// A person who signs in to the pages.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct User {
     pub id: String,
     pub email: String,

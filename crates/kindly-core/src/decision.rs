@@ -143,7 +143,7 @@ impl Priority {
 }
 
 /// Response-time targets per priority.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SlaPolicy {
     pub urgent_minutes: i64,
     pub high_minutes: i64,

@@ -15,7 +15,7 @@ use crate::error::StoreError;
 use crate::ticket::{Customer, NewTicket, TicketId};
 
 /// The helpdesks Kindly speaks to, plus `generic` for any system that can POST signed JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     Zendesk,

@@ -123,7 +123,7 @@ impl PointStatus {
 }
 
 /// Which text of a record a point embeds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PointKind {
     Title,
@@ -164,7 +164,7 @@ impl std::fmt::Display for KnowledgeRef {
 }
 
 /// One embedded text in the vector index, with the payload that filters and explains it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Point {
     /// Stable id, derived from the record (e.g. `article:kb-001:question:2`).
     pub id: String,
@@ -213,7 +213,7 @@ pub struct KeywordHit {
 }
 
 /// A search result: a point (without its vector) and its cosine similarity to the query.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScoredPoint {
     pub id: String,
     pub source: Source,

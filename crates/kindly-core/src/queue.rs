@@ -99,7 +99,7 @@ pub struct Handoff {
 }
 
 /// Which handoffs to list. `None` fields match everything.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct QueueFilter {
     pub status: Option<HandoffStatus>,
     pub agent: Option<String>,
@@ -111,7 +111,7 @@ pub struct QueueFilter {
 }
 
 /// A person's resolution of a handoff, as submitted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewResolution {
     pub handoff_id: HandoffId,
     pub agent: String,

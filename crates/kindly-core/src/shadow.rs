@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One ticket decided in shadow mode, with the agent's verdict once the handoff is resolved.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShadowCase {
     /// The intent Kindly predicted.
     pub predicted_intent: Option<String>,

@@ -100,7 +100,7 @@ pub struct Customer {
 }
 
 /// A validated ticket, ready to be stored. Build it with [`NewTicket::validate`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewTicket {
     pub external_id: String,
     pub customer: Customer,
@@ -226,7 +226,7 @@ pub struct TicketSummary {
 }
 
 /// Which tickets to list, newest first. `None` fields match everything.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TicketFilter {
     pub status: Option<TicketStatus>,
     /// The ticket's intent (as triage predicted it, or a person corrected it).
@@ -297,7 +297,7 @@ impl Author {
 }
 
 /// A message to add to a ticket's conversation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewMessage {
     pub ticket_id: TicketId,
     pub author: Author,

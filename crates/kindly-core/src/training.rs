@@ -7,7 +7,7 @@ use crate::calibration::IntentThresholds;
 use crate::lexicon::Lexicon;
 
 /// A labelled example imported from history (`kindly labels import`), with its embedding.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Label {
     pub text: String,
     pub intent: String,

@@ -20,7 +20,7 @@ mod knowledge;
 use knowledge::{answer_summary, knowledge_reasons};
 
 /// The thresholds the policy compares evidence with.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PolicySettings {
     /// Minimum intent confidence to answer until the intent model has calibrated thresholds

@@ -168,10 +168,10 @@ fn unknown_user(e: impl Into<anyhow::Error>, email: &str) -> anyhow::Error {
 
 /// One line per person on stdout, tab-separated under a header, so that scripts can read it.
 async fn list_users(store: &SqliteStore) -> anyhow::Result<()> {
-    println!("email\trole\tcreated\tdisabled");
+    outln!("email\trole\tcreated\tdisabled");
     for u in store.users().await? {
         let disabled = u.disabled_at.map_or_else(|| "-".to_owned(), |at| at.to_rfc3339());
-        println!("{}\t{}\t{}\t{disabled}", u.user.email, u.user.role, u.created_at.to_rfc3339());
+        outln!("{}\t{}\t{}\t{disabled}", u.user.email, u.user.role, u.created_at.to_rfc3339());
     }
     Ok(())
 }
@@ -193,17 +193,17 @@ async fn create_token(store: &SqliteStore, create: CreateToken) -> anyhow::Resul
         (None, Some(role), Some(name)) => accounts::service_token(store, &name, role).await?,
         _ => anyhow::bail!("give --user EMAIL, or --role ROLE with --name NAME"),
     };
-    println!("{token}");
+    outln!("{token}");
     eprintln!("keep this token: Kindly stores only its hash and cannot show it again");
     Ok(())
 }
 
 /// One line per token on stdout, tab-separated under a header, so that scripts can read it.
 async fn list_tokens(store: &SqliteStore) -> anyhow::Result<()> {
-    println!("id\tname\trole\tcreated\trevoked");
+    outln!("id\tname\trole\tcreated\trevoked");
     for t in store.tokens().await? {
         let revoked = t.revoked_at.map_or_else(|| "-".to_owned(), |at| at.to_rfc3339());
-        println!("{}\t{}\t{}\t{}\t{revoked}", t.id, t.name, t.role, t.created_at.to_rfc3339());
+        outln!("{}\t{}\t{}\t{}\t{revoked}", t.id, t.name, t.role, t.created_at.to_rfc3339());
     }
     Ok(())
 }

@@ -46,46 +46,46 @@ const BATCH_SIZES: [usize; 3] = [1, 8, 32];
 
 pub async fn run(settings: Settings, args: BenchArgs) -> anyhow::Result<()> {
     let texts = bench_texts(args.texts)?;
-    println!(
+    outln!(
         "kindly bench: {} texts ({}), {} round(s) each, best kept",
         texts.len(),
         texts_source(),
         args.rounds
     );
 
-    println!("\n## Embedding throughput (texts/s)");
+    outln!("\n## Embedding throughput (texts/s)");
     let ours = embed_throughput(&settings.model.dir, &texts, args.rounds)?;
     let reference =
         if args.no_reference { None } else { reference_throughput(&args, &settings.model.dir, &texts)? };
-    println!("| batch | kindly (candle) | sentence-transformers (torch) | ratio kindly/reference |");
-    println!("|---:|---:|---:|---:|");
+    outln!("| batch | kindly (candle) | sentence-transformers (torch) | ratio kindly/reference |");
+    outln!("|---:|---:|---:|---:|");
     for (size, ours) in &ours {
         let theirs = reference.as_ref().and_then(|r| r.get(size.to_string())).and_then(|v| v.as_f64());
         match theirs {
-            Some(t) => println!("| {size} | {ours:.1} | {t:.1} | {:.2}× |", ours / t),
-            None => println!("| {size} | {ours:.1} | (not measured) | – |"),
+            Some(t) => outln!("| {size} | {ours:.1} | {t:.1} | {:.2}× |", ours / t),
+            None => outln!("| {size} | {ours:.1} | (not measured) | – |"),
         }
     }
     if let Some(threads) = reference.as_ref().and_then(|r| r.get("torch_threads")) {
-        println!(
+        outln!(
             "(torch threads: {threads}; candle threads: {})",
             std::thread::available_parallelism().map_or(1, |n| n.get())
         );
     }
 
-    println!("\n## Single-ticket triage latency (real pipeline, sample knowledge base)");
+    outln!("\n## Single-ticket triage latency (real pipeline, sample knowledge base)");
     let (p50, p99, n) = triage_latency(settings.clone(), &texts).await?;
-    println!("{n} tickets one at a time: p50 {:.1} ms, p99 {:.1} ms", ms(p50), ms(p99));
+    outln!("{n} tickets one at a time: p50 {:.1} ms, p99 {:.1} ms", ms(p50), ms(p99));
 
-    println!("\n## Exact search over {} × 384 vectors", args.index_size);
+    outln!("\n## Exact search over {} × 384 vectors", args.index_size);
     let (simd, scalar) = search_latency(args.index_size).await?;
-    println!("| scan | median per query |\n|---|---:|");
-    println!("| kindly ExactIndex (simsimd) | {:.2} ms |", ms(simd));
-    println!("| plain scalar loop, same data | {:.2} ms |", ms(scalar));
-    println!("ratio scalar/simd: {:.2}×", scalar.as_secs_f64() / simd.as_secs_f64());
+    outln!("| scan | median per query |\n|---|---:|");
+    outln!("| kindly ExactIndex (simsimd) | {:.2} ms |", ms(simd));
+    outln!("| plain scalar loop, same data | {:.2} ms |", ms(scalar));
+    outln!("ratio scalar/simd: {:.2}×", scalar.as_secs_f64() / simd.as_secs_f64());
 
     let shape = HeadShape::CLINC150;
-    println!(
+    outln!(
         "\n## Training a linear head ({} inputs × {} intents, {} examples, one epoch of batches of {})",
         shape.inputs,
         shape.labels,
@@ -93,10 +93,10 @@ pub async fn run(settings: Settings, args: BenchArgs) -> anyhow::Result<()> {
         TrainOptions::default().batch_size
     );
     let (by_hand, autograd, gap) = head_training(shape)?;
-    println!("| gradients | per step |\n|---|---:|");
-    println!("| by hand (kindly's linear heads) | {:.2} ms |", ms(by_hand));
-    println!("| candle autograd | {:.2} ms |", ms(autograd));
-    println!(
+    outln!("| gradients | per step |\n|---|---:|");
+    outln!("| by hand (kindly's linear heads) | {:.2} ms |", ms(by_hand));
+    outln!("| candle autograd | {:.2} ms |", ms(autograd));
+    outln!(
         "ratio autograd/by hand: {:.2}×; largest difference in a predicted probability: {gap:.1e}",
         autograd.as_secs_f64() / by_hand.as_secs_f64()
     );
@@ -234,7 +234,7 @@ fn reference_throughput(
     texts: &[String],
 ) -> anyhow::Result<Option<serde_json::Value>> {
     if !args.python.exists() {
-        println!("(reference skipped: {} not found; `make bench` installs it)", args.python.display());
+        outln!("(reference skipped: {} not found; `make bench` installs it)", args.python.display());
         return Ok(None);
     }
     let file = std::env::temp_dir().join(format!("kindly-bench-{}.json", std::process::id()));

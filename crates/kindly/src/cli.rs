@@ -135,12 +135,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// The API's description needs no settings, model or data: it is the code's.
 fn print_openapi() -> anyhow::Result<()> {
-    use std::io::Write;
-    // Into a pipe that closes early (`| head`), the rest is simply not wanted.
-    match writeln!(std::io::stdout().lock(), "{}", kindly_server::openapi_json()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(()),
-    }
+    outln!("{}", kindly_server::openapi_json());
+    Ok(())
 }
 
 async fn serve(settings: Settings, ingest_dir: Option<PathBuf>) -> anyhow::Result<()> {
@@ -234,18 +230,18 @@ async fn triage(settings: Settings, text: &str, customer: &str, explain: bool) -
     };
     let (decision, reply) = kindly.pipeline.assess(&ticket).await?;
     if explain {
-        println!("{}", decision.summary);
+        outln!("{}", decision.summary);
         for hit in decision.evidence.knowledge.iter().take(3) {
-            println!("  knowledge: {} \"{}\" {:.2} ({:?})", hit.reference, hit.title, hit.score, hit.status);
+            outln!("  knowledge: {} \"{}\" {:.2} ({:?})", hit.reference, hit.title, hit.score, hit.status);
         }
         for s in decision.evidence.sensitivity.iter().filter(|s| s.score >= s.threshold - 0.1) {
-            println!("  sensitivity: {:?} {:.2} (threshold {:.2})", s.category, s.score, s.threshold);
+            outln!("  sensitivity: {:?} {:.2} (threshold {:.2})", s.category, s.score, s.threshold);
         }
         if let Some(reply) = reply {
-            println!("\n{reply}");
+            outln!("\n{reply}");
         }
     } else {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({ "decision": decision, "reply": reply }))?
         );

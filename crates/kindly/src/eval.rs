@@ -114,7 +114,6 @@ pub async fn run(mut settings: Settings, args: EvalArgs) -> anyhow::Result<()> {
         (DatasetKind::Emotion, _) => emotions(&kindly, &dataset, &args).await?,
         (DatasetKind::Generic, _) => generic(&kindly, &dataset, &args).await?,
     };
-    print_table(&report);
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&report)?)
             .with_context(|| format!("writing {}", path.display()))?;
@@ -122,6 +121,7 @@ pub async fn run(mut settings: Settings, args: EvalArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.markdown {
         std::fs::write(path, markdown(&report)).with_context(|| format!("writing {}", path.display()))?;
     }
+    print_table(&report)?; // after the files, which a pipe closed early must not cost
     kindly.store.close().await;
     Ok(())
 }
@@ -533,15 +533,15 @@ fn ratio(a: usize, b: usize) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }
 
-fn print_table(r: &Report) {
-    println!("{} ({}): {} tickets, {} training examples", r.dataset, r.mode, r.tickets, r.train_examples);
+fn print_table(r: &Report) -> anyhow::Result<()> {
+    outln!("{} ({}): {} tickets, {} training examples", r.dataset, r.mode, r.tickets, r.train_examples);
     for (name, value) in &r.metrics {
-        println!("  {name:<34} {}", format_value(name, *value));
+        outln!("  {name:<34} {}", format_value(name, *value));
     }
     if !r.windows.is_empty() {
-        println!("  {:<8} {:>8} {:>10} {:>10}", "window", "tickets", "automated", "precision");
+        outln!("  {:<8} {:>8} {:>10} {:>10}", "window", "tickets", "automated", "precision");
         for (i, w) in r.windows.iter().enumerate() {
-            println!(
+            outln!(
                 "  {:<8} {:>8} {:>9.1}% {:>9.1}%",
                 i + 1,
                 w.tickets,
@@ -550,6 +550,7 @@ fn print_table(r: &Report) {
             );
         }
     }
+    Ok(())
 }
 
 fn format_value(name: &str, value: f64) -> String {

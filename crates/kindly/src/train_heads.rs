@@ -147,7 +147,7 @@ pub fn run(model_dir: &Path, args: &TrainHeadsArgs) -> anyhow::Result<()> {
     write("negativity.safetensors", &negativity.to_safetensors()?)?;
     write("manifest.json", format!("{}\n", serde_json::to_string_pretty(&manifest)?).as_bytes())?;
     print_scores(&manifest)?;
-    println!(
+    outln!(
         "\nwrote {} in {} (embedding {})",
         args.out.display(),
         minutes(started.elapsed()),
@@ -463,16 +463,21 @@ fn cross_validated_threshold(
 fn print_scores(manifest: &HeadsManifest) -> anyhow::Result<()> {
     for head in &manifest.heads {
         let s = &head.scores;
-        println!("\n## {} ({}, {} rows)", head.file, s.split, s.rows);
-        println!("| label | threshold | precision | recall | F1 | support |\n|---|---:|---:|---:|---:|---:|");
+        outln!("\n## {} ({}, {} rows)", head.file, s.split, s.rows);
+        outln!("| label | threshold | precision | recall | F1 | support |\n|---|---:|---:|---:|---:|---:|");
         for l in &s.labels {
-            println!(
+            outln!(
                 "| {} | {:.2} | {:.3} | {:.3} | {:.3} | {} |",
-                l.label, l.threshold, l.precision, l.recall, l.f1, l.support
+                l.label,
+                l.threshold,
+                l.precision,
+                l.recall,
+                l.f1,
+                l.support
             );
         }
         for (group, f1) in &s.macro_f1 {
-            println!("macro-F1 {group}: {f1:.3}");
+            outln!("macro-F1 {group}: {f1:.3}");
         }
     }
     Ok(())

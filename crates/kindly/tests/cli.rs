@@ -384,3 +384,24 @@ async fn people_are_managed_while_the_server_runs_and_password_guessing_is_stopp
     let err = kindly_fails(data.path(), &["users", "disable", "--email", "nobody@example.com"]);
     assert!(err.contains("no user has the email \"nobody@example.com\""), "{err}");
 }
+
+/// `kindly openapi | head -1`: the reader stops early, and the command ends quietly, without a
+/// panic or an error. Its output (about 100 KB) is more than a pipe holds, so the write meets the
+/// closed pipe whatever the timing.
+#[test]
+fn a_pipe_closed_early_ends_the_command_quietly() {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kindly"))
+        .arg("openapi")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("running kindly");
+    let mut first = [0u8; 64];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap(); // then the pipe closes
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert!(stderr.is_empty(), "{stderr}");
+    assert!(String::from_utf8_lossy(&first).starts_with('{'));
+}

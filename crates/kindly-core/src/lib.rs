@@ -34,8 +34,8 @@ pub use knowledge::{
 pub use lexicon::{CharNgrams, Lexicon, WordGrams};
 pub use policy::PolicySettings;
 pub use ports::{
-    ArticleWrite, Embedder, Inserted, KnowledgeStore, PointStore, PointsWritten, QueueStore, RecordStore,
-    TicketStore, TrainingStore, TriageRecord, VectorIndex,
+    ArticleWrite, Embedder, Inserted, KnowledgeStore, PointStore, PointsChanged, PointsWritten, QueueStore,
+    RecordStore, TicketStore, TrainingStore, TriageRecord, VectorIndex,
 };
 pub use queue::{Handoff, HandoffContext, HandoffId, HandoffStatus, NewResolution, QueueFilter, Resolution};
 pub use sensitivity::{SensitiveCategory, SensitivitySignal, SetAside};

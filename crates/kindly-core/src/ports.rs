@@ -68,6 +68,19 @@ pub struct PointsWritten {
     pub version: i64,
 }
 
+/// The points of every record whose points were written since some version, as the store holds
+/// them now: what an index that keeps points in memory applies to catch up with another process,
+/// instead of reading every point again.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PointsChanged {
+    /// The points' version these changes bring a reader up to.
+    pub version: i64,
+    /// Each record whose points were replaced or removed since, once.
+    pub records: Vec<(Source, String)>,
+    /// The current points of those records (none for a record whose points were removed).
+    pub points: Vec<Point>,
+}
+
 /// Durable storage for the embedded vector index: vectors live beside their records, so a vector
 /// is durable exactly when its record is.
 #[async_trait]
@@ -83,6 +96,9 @@ pub trait PointStore: Send + Sync {
     async fn load_points(&self) -> Result<Vec<Point>, StoreError>;
     /// The number of writes to the stored points so far (see [`PointsWritten::version`]).
     async fn points_version(&self) -> Result<i64, StoreError>;
+    /// What changed after version `since`, read as one snapshot; `None` when the store no longer
+    /// remembers every write since then (the caller loads every point instead).
+    async fn points_changed_since(&self, since: i64) -> Result<Option<PointsChanged>, StoreError>;
     /// Lexical (BM25) search over the points' texts, for hybrid retrieval: the best-matching
     /// knowledge records for the words of `query`, best first, at most `limit`.
     async fn keyword_search(

@@ -5,9 +5,11 @@
 //! Searches run on the blocking pool, so a large scan never stalls the async runtime.
 //!
 //! Another process may write to the same store (`kindly kb ingest` beside `kindly serve`): the
-//! store counts every write, and [`VectorIndex::refresh`] reloads when the count moved by a write
-//! this index did not make.
+//! store counts every write and logs the record each touched, and [`VectorIndex::refresh`] reads
+//! again the records changed by writes this index did not make (every point, when the log no
+//! longer reaches back far enough).
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -229,23 +231,60 @@ impl VectorIndex for ExactIndex {
         Ok(self.matrix.read().unwrap_or_else(|p| p.into_inner()).payloads.len())
     }
 
-    /// Reloads every point when another process wrote to the store (one small read when none
-    /// did).
+    /// Catches up when another process wrote to the store (one small read when none did): the
+    /// records it changed are read again, or every point when the store no longer remembers
+    /// every write since the version memory holds.
     async fn refresh(&self) -> Result<bool, IndexError> {
         if self.store.points_version().await? == self.version.load(Ordering::SeqCst) {
             return Ok(false);
         }
         let _writer = self.writer.lock().await;
-        let version = self.store.points_version().await?;
-        if version == self.version.load(Ordering::SeqCst) {
-            return Ok(false);
+        let held = self.version.load(Ordering::SeqCst);
+        let dim = self.dim();
+        match self.store.points_changed_since(held).await? {
+            Some(changed) if changed.version == held => Ok(false),
+            Some(changed) => {
+                for p in &changed.points {
+                    check_dim(dim, &p.vector)?;
+                }
+                let records: HashSet<(Source, &str)> =
+                    changed.records.iter().map(|(source, ref_id)| (*source, ref_id.as_str())).collect();
+                let ids: HashSet<&str> = changed.points.iter().map(|p| p.id.as_str()).collect();
+                let points = changed.points.len();
+                {
+                    let mut m = self.write();
+                    m.remove_where(|p| {
+                        records.contains(&(p.source, p.ref_id.as_str())) || ids.contains(p.id.as_str())
+                    });
+                    for p in changed.points {
+                        m.push(p);
+                    }
+                }
+                self.version.store(changed.version, Ordering::SeqCst);
+                tracing::info!(
+                    records = records.len(),
+                    points,
+                    version = changed.version,
+                    "vector index caught up with another process's changes"
+                );
+                Ok(true)
+            }
+            None => {
+                // Read the version before the points: a write landing in between is read again
+                // by the next refresh rather than missed.
+                let version = self.store.points_version().await?;
+                let matrix = Self::read_all(self.store.as_ref(), dim).await?;
+                let points = matrix.payloads.len();
+                *self.write() = matrix;
+                self.version.store(version, Ordering::SeqCst);
+                tracing::info!(
+                    points,
+                    version,
+                    "vector index reloaded: another process changed many stored points"
+                );
+                Ok(true)
+            }
         }
-        let matrix = Self::read_all(self.store.as_ref(), self.dim()).await?;
-        let points = matrix.payloads.len();
-        *self.write() = matrix;
-        self.version.store(version, Ordering::SeqCst);
-        tracing::info!(points, version, "vector index reloaded: another process changed the stored points");
-        Ok(true)
     }
 }
 

@@ -2,8 +2,13 @@
 //! a fresh load sees exactly what was written.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use kindly_core::{Point, PointKind, PointStatus, SearchFilter, Source, VectorIndex};
+use async_trait::async_trait;
+use kindly_core::{
+    KeywordHit, Point, PointKind, PointStatus, PointStore, PointsChanged, PointsWritten, SearchFilter,
+    Source, StoreError, VectorIndex,
+};
 use kindly_index::ExactIndex;
 use kindly_store::SqliteStore;
 
@@ -107,6 +112,109 @@ async fn an_index_catches_up_with_writes_made_by_another() {
         .unwrap();
     assert!(serving.refresh().await.unwrap());
     assert_eq!(search(&serving).await, ["kb-2", "kb-3"]);
+}
+
+/// The serving process's store, watched: how often every point was read, and whether it has
+/// forgotten which records changed (as it does after more writes than its log keeps).
+struct Watched {
+    store: SqliteStore,
+    full_loads: AtomicUsize,
+    forgetful: AtomicBool,
+}
+
+#[async_trait]
+impl PointStore for Watched {
+    async fn replace_points(&self, s: Source, r: &str, p: &[Point]) -> Result<PointsWritten, StoreError> {
+        self.store.replace_points(s, r, p).await
+    }
+    async fn remove_points(&self, s: Source, r: &str) -> Result<PointsWritten, StoreError> {
+        self.store.remove_points(s, r).await
+    }
+    async fn load_points(&self) -> Result<Vec<Point>, StoreError> {
+        self.full_loads.fetch_add(1, Ordering::SeqCst);
+        self.store.load_points().await
+    }
+    async fn points_version(&self) -> Result<i64, StoreError> {
+        self.store.points_version().await
+    }
+    async fn points_changed_since(&self, since: i64) -> Result<Option<PointsChanged>, StoreError> {
+        if self.forgetful.load(Ordering::SeqCst) {
+            return Ok(None);
+        }
+        self.store.points_changed_since(since).await
+    }
+    async fn keyword_search(
+        &self,
+        q: &str,
+        n: usize,
+        f: SearchFilter,
+    ) -> Result<Vec<KeywordHit>, StoreError> {
+        self.store.keyword_search(q, n, f).await
+    }
+}
+
+/// Catching up reads only the records another process changed; every point only when the store
+/// no longer knows which ones those were.
+#[tokio::test]
+async fn catching_up_reads_only_what_another_process_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kindly.db");
+    let ingesting = ExactIndex::load(Arc::new(SqliteStore::open(&path).await.unwrap()), 3).await.unwrap();
+    for (n, v) in [[1., 0., 0.], [0., 1., 0.], [0., 0., 1.]].into_iter().enumerate() {
+        let id = format!("kb-{n}");
+        ingesting.replace(Source::Article, &id, vec![point(&id, 0, v, PointStatus::Approved)]).await.unwrap();
+    }
+    let watched = Arc::new(Watched {
+        store: SqliteStore::open(&path).await.unwrap(),
+        full_loads: AtomicUsize::new(0),
+        forgetful: AtomicBool::new(false),
+    });
+    let serving = ExactIndex::load(watched.clone(), 3).await.unwrap();
+    assert_eq!(watched.full_loads.load(Ordering::SeqCst), 1, "the start-up load");
+
+    // The other process changes one article, removes one and adds one; the server writes too.
+    ingesting
+        .replace(Source::Article, "kb-0", vec![point("kb-0", 0, [0.6, 0.8, 0.], PointStatus::Approved)])
+        .await
+        .unwrap();
+    ingesting.remove(Source::Article, "kb-1").await.unwrap();
+    serving
+        .replace(Source::Article, "kb-4", vec![point("kb-4", 0, [0.8, 0., 0.6], PointStatus::Approved)])
+        .await
+        .unwrap();
+    ingesting
+        .replace(
+            Source::Article,
+            "kb-3",
+            vec![
+                point("kb-3", 0, [0.9, 0.1, 0.], PointStatus::Approved),
+                point("kb-3", 1, [0.1, 0.1, 0.9], PointStatus::Approved),
+            ],
+        )
+        .await
+        .unwrap();
+    assert!(serving.refresh().await.unwrap());
+    assert_eq!(watched.full_loads.load(Ordering::SeqCst), 1, "no full reload");
+    assert_eq!(search(&serving).await, ["kb-3", "kb-4", "kb-0", "kb-3", "kb-2"]);
+    assert_eq!(serving.len().await.unwrap(), 5);
+    let fresh = ExactIndex::load(Arc::new(SqliteStore::open(&path).await.unwrap()), 3).await.unwrap();
+    assert_eq!(scores(&serving).await, scores(&fresh).await, "memory is what a fresh load reads");
+    assert!(!serving.refresh().await.unwrap(), "once caught up, nothing to read");
+
+    // Too far behind for the log: every point is read again, and the result is the same.
+    ingesting.remove(Source::Article, "kb-0").await.unwrap();
+    watched.forgetful.store(true, Ordering::SeqCst);
+    assert!(serving.refresh().await.unwrap());
+    assert_eq!(watched.full_loads.load(Ordering::SeqCst), 2);
+    assert_eq!(search(&serving).await, ["kb-3", "kb-4", "kb-3", "kb-2"]);
+}
+
+/// Every point's id and score for one query, in id order.
+async fn scores(index: &ExactIndex) -> Vec<(String, i32)> {
+    let hits = index.search(vec![0.5, 0.5, 0.7], 100, SearchFilter::default()).await.unwrap();
+    let mut scores: Vec<(String, i32)> = hits.into_iter().map(|h| (h.id, (h.score * 1e4) as i32)).collect();
+    scores.sort();
+    scores
 }
 
 async fn search(index: &ExactIndex) -> Vec<String> {

@@ -93,7 +93,7 @@ impl Pipeline {
     }
 
     /// Catches up with what another process wrote to the same store (`kindly kb ingest` or
-    /// `kindly labels import` beside `kindly serve`): the index reloads if the points changed, and
+    /// `kindly labels import` beside `kindly serve`): the index reads the records whose points changed, and
     /// the newest stored intent model serves, retrained in the background if it is older than the
     /// labels. Returns whether there was anything to catch up with. When nothing changed it costs
     /// two one-row reads.

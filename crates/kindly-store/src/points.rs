@@ -1,7 +1,9 @@
 //! [`PointStore`] on SQLite: the vectors of the embedded index, stored beside their records.
 
 use async_trait::async_trait;
-use kindly_core::{KeywordHit, Point, PointStore, PointsWritten, SearchFilter, Source, StoreError};
+use kindly_core::{
+    KeywordHit, Point, PointStore, PointsChanged, PointsWritten, SearchFilter, Source, StoreError,
+};
 
 use crate::rows::{self, vector_blob};
 use crate::{SqliteStore, backend};
@@ -40,7 +42,7 @@ impl PointStore for SqliteStore {
             .await
             .map_err(backend)?;
         }
-        let version = next_points_version(&mut tx).await?;
+        let version = next_points_version(&mut tx, source, ref_id).await?;
         tx.commit().await.map_err(backend)?;
         Ok(PointsWritten { removed, version })
     }
@@ -54,7 +56,7 @@ impl PointStore for SqliteStore {
             .await
             .map_err(backend)?
             .rows_affected() as usize;
-        let version = next_points_version(&mut tx).await?;
+        let version = next_points_version(&mut tx, source, ref_id).await?;
         tx.commit().await.map_err(backend)?;
         Ok(PointsWritten { removed, version })
     }
@@ -64,6 +66,44 @@ impl PointStore for SqliteStore {
             .fetch_one(&self.pool)
             .await
             .map_err(backend)
+    }
+
+    async fn points_changed_since(&self, since: i64) -> Result<Option<PointsChanged>, StoreError> {
+        // One read transaction: the version, the records and their points are one snapshot.
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let version: i64 = sqlx::query_scalar("SELECT version FROM points_version WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend)?;
+        // Every write logs exactly one version, so the log is whole when it holds them all.
+        let logged: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM points_changes WHERE version > ?")
+            .bind(since)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend)?;
+        if since > version || logged != version - since {
+            return Ok(None);
+        }
+        let records = sqlx::query(
+            "SELECT DISTINCT source, ref_id FROM points_changes WHERE version > ? ORDER BY source, ref_id",
+        )
+        .bind(since)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(|row| Ok((rows::parsed(row, "source", Source::parse)?, rows::get(row, "ref_id")?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        let rows = sqlx::query(
+            "SELECT p.* FROM points p JOIN (SELECT DISTINCT source, ref_id FROM points_changes WHERE version > ?) c \
+             ON p.source = c.source AND p.ref_id = c.ref_id ORDER BY p.id",
+        )
+        .bind(since)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let points = rows.iter().map(rows::point).collect::<Result<_, _>>()?;
+        Ok(Some(PointsChanged { version, records, points }))
     }
 
     async fn load_points(&self) -> Result<Vec<Point>, StoreError> {
@@ -114,12 +154,35 @@ pub(crate) fn match_expression(text: &str, joined_by: &str, shortest: usize) -> 
         .then(|| words.iter().take(64).map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(joined_by))
 }
 
-/// Counts one more write to the points, inside the writing transaction.
-async fn next_points_version(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>) -> Result<i64, StoreError> {
-    sqlx::query_scalar("UPDATE points_version SET version = version + 1 WHERE id = 1 RETURNING version")
-        .fetch_one(&mut **tx)
+/// How many of the latest writes `points_changes` remembers: a reader further behind than that
+/// (an index that slept through a large ingest) loads every point instead.
+const CHANGES_KEPT: i64 = 10_000;
+
+/// Counts one more write to the points, inside the writing transaction, and logs the record it
+/// touched under the new version.
+async fn next_points_version(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    source: Source,
+    ref_id: &str,
+) -> Result<i64, StoreError> {
+    let version: i64 =
+        sqlx::query_scalar("UPDATE points_version SET version = version + 1 WHERE id = 1 RETURNING version")
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(backend)?;
+    sqlx::query("INSERT INTO points_changes (version, source, ref_id) VALUES (?, ?, ?)")
+        .bind(version)
+        .bind(source.as_str())
+        .bind(ref_id)
+        .execute(&mut **tx)
         .await
-        .map_err(backend)
+        .map_err(backend)?;
+    sqlx::query("DELETE FROM points_changes WHERE version <= ?")
+        .bind(version - CHANGES_KEPT)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    Ok(version)
 }
 
 #[cfg(test)]

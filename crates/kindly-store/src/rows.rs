@@ -36,7 +36,7 @@ fn uuid(row: &SqliteRow, col: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(&raw).map_err(|e| corrupt(col, e))
 }
 
-fn parsed<T>(row: &SqliteRow, col: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
+pub(crate) fn parsed<T>(row: &SqliteRow, col: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
     let raw: String = get(row, col)?;
     parse(&raw).ok_or_else(|| corrupt(col, format!("unknown value {raw:?}")))
 }

@@ -11,9 +11,9 @@ use kindly_core::queue::HandoffContext;
 use kindly_core::{
     Article, ArticleStatus, Author, CharNgrams, Customer, Decision, Evidence, Handoff, HandoffId,
     HandoffReason, HandoffStatus, IntentModelRecord, Label, Lexicon, NewMessage, NewResolution, NewTicket,
-    Outcome, Point, PointKind, PointStatus, Priority, QueueFilter, Reason, RecordStore, SearchFilter,
-    ShadowFilter, ShadowOutcome, Source, StoreError, TicketFilter, TicketId, TicketStatus, ValidationScores,
-    WordGrams, policy,
+    Outcome, Point, PointKind, PointStatus, PointsChanged, Priority, QueueFilter, Reason, RecordStore,
+    SearchFilter, ShadowFilter, ShadowOutcome, Source, StoreError, TicketFilter, TicketId, TicketStatus,
+    ValidationScores, WordGrams, policy,
 };
 
 fn new_ticket(external_id: &str, customer: &str) -> NewTicket {
@@ -234,8 +234,20 @@ async fn points_are_replaced_per_record(store: &dyn RecordStore) {
     let removed = store.remove_points(Source::Article, "b").await.unwrap();
     assert_eq!((removed.removed, removed.version), (1, start + 4));
     assert_eq!(store.load_points().await.unwrap().len(), 1);
+    // What changed since a version: each record once, with the points it holds now.
+    let changed = store.points_changed_since(start + 1).await.unwrap().expect("every write since is logged");
+    assert_eq!(changed.version, start + 4);
+    assert_eq!(changed.records, [(Source::Article, "a".to_owned()), (Source::Article, "b".to_owned())]);
+    assert_eq!(changed.points, [p("a", 0)], "b's points were removed");
     store.remove_points(Source::Article, "a").await.unwrap();
     assert_eq!(store.points_version().await.unwrap(), start + 5);
+    let changed = store.points_changed_since(start + 4).await.unwrap().unwrap();
+    assert_eq!((changed.version, changed.records.len(), changed.points.len()), (start + 5, 1, 0));
+    let nothing = store.points_changed_since(start + 5).await.unwrap().unwrap();
+    assert_eq!(nothing, PointsChanged { version: start + 5, ..Default::default() });
+    // Further back than the log, or ahead of the store (a restored backup): not known.
+    assert_eq!(store.points_changed_since(-1).await.unwrap(), None);
+    assert_eq!(store.points_changed_since(start + 6).await.unwrap(), None);
 }
 
 async fn keyword_search_follows_the_points(store: &dyn RecordStore) {

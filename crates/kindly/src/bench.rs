@@ -5,6 +5,8 @@
 //!   reference sentence-transformers (PyTorch) on the same texts;
 //! - single-ticket triage latency (p50, p99) through the real pipeline;
 //! - exact search over 100k × 384 vectors: the SIMD scan against a plain scalar loop;
+//! - catching up with one article another process changed, over the same 100k points: reading
+//!   that record's points against reloading every point;
 //! - training a linear head shaped like CLINC150's intent head: hand-derived gradients against
 //!   candle's autograd, on the same examples.
 
@@ -78,11 +80,16 @@ pub async fn run(settings: Settings, args: BenchArgs) -> anyhow::Result<()> {
     outln!("{n} tickets one at a time: p50 {:.1} ms, p99 {:.1} ms", ms(p50), ms(p99));
 
     outln!("\n## Exact search over {} × 384 vectors", args.index_size);
-    let (simd, scalar) = search_latency(args.index_size).await?;
+    let t = search_latency(args.index_size).await?;
     outln!("| scan | median per query |\n|---|---:|");
-    outln!("| kindly ExactIndex (simsimd) | {:.2} ms |", ms(simd));
-    outln!("| plain scalar loop, same data | {:.2} ms |", ms(scalar));
-    outln!("ratio scalar/simd: {:.2}×", scalar.as_secs_f64() / simd.as_secs_f64());
+    outln!("| kindly ExactIndex (simsimd) | {:.2} ms |", ms(t.simd));
+    outln!("| plain scalar loop, same data | {:.2} ms |", ms(t.scalar));
+    outln!("ratio scalar/simd: {:.2}×", t.scalar.as_secs_f64() / t.simd.as_secs_f64());
+    outln!("\n## Catching up with one article (12 points) saved by another process, same index");
+    outln!("| catch-up | median |\n|---|---:|");
+    outln!("| kindly refresh (the changed record's points) | {:.2} ms |", ms(t.catch_up));
+    outln!("| reloading every point | {:.2} ms |", ms(t.full_reload));
+    outln!("ratio reload/refresh: {:.0}×", t.full_reload.as_secs_f64() / t.catch_up.as_secs_f64());
 
     let shape = HeadShape::CLINC150;
     outln!(
@@ -312,10 +319,22 @@ fn unit_vectors(n: usize, dim: usize) -> Vec<Vec<f32>> {
         .collect()
 }
 
-async fn search_latency(n: usize) -> anyhow::Result<(Duration, Duration)> {
+/// Median times of the search benchmark.
+struct SearchTimes {
+    simd: Duration,
+    scalar: Duration,
+    /// `refresh` after another process replaced one article's points.
+    catch_up: Duration,
+    /// Reading every point, what `refresh` did before the store logged which records changed
+    /// (and still does for an index more than the log's length behind).
+    full_reload: Duration,
+}
+
+async fn search_latency(n: usize) -> anyhow::Result<SearchTimes> {
     const DIM: usize = 384;
     let dir = tempfile::tempdir()?;
-    let store = Arc::new(SqliteStore::open(&dir.path().join("bench.db")).await?);
+    let path = dir.path().join("bench.db");
+    let store = Arc::new(SqliteStore::open(&path).await?);
     let vectors = unit_vectors(n, DIM);
     for (c, chunk) in vectors.chunks(5_000).enumerate() {
         let ref_id = format!("bench-{c}");
@@ -335,7 +354,8 @@ async fn search_latency(n: usize) -> anyhow::Result<(Duration, Duration)> {
             .collect();
         store.replace_points(Source::Article, &ref_id, &points).await?;
     }
-    let index = ExactIndex::load(store, DIM).await?;
+    let index = ExactIndex::load(store.clone(), DIM).await?;
+    let (catch_up, full_reload) = catch_up_latency(&index, store, &path, &vectors[..12]).await?;
     let queries = unit_vectors(50, DIM);
     let mut simd = Vec::new();
     for q in &queries {
@@ -359,5 +379,48 @@ async fn search_latency(n: usize) -> anyhow::Result<(Duration, Duration)> {
     }
     simd.sort();
     scalar.sort();
-    Ok((simd[simd.len() / 2], scalar[scalar.len() / 2]))
+    Ok(SearchTimes { simd: simd[simd.len() / 2], scalar: scalar[scalar.len() / 2], catch_up, full_reload })
+}
+
+/// Another process (a second store over the same file, as `kindly kb ingest` beside the server)
+/// saves one article of 12 points, 20 times; each time the index catches up. Then the same
+/// number of full loads. Medians.
+async fn catch_up_latency(
+    index: &ExactIndex,
+    store: Arc<SqliteStore>,
+    path: &std::path::Path,
+    article: &[Vec<f32>],
+) -> anyhow::Result<(Duration, Duration)> {
+    let other = SqliteStore::open(path).await?;
+    let mut catch_up = Vec::new();
+    for round in 0..20 {
+        let points: Vec<Point> = article
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Point {
+                id: Point::stable_id(Source::Article, "kb-bench", PointKind::Question, i),
+                source: Source::Article,
+                ref_id: "kb-bench".into(),
+                kind: PointKind::Question,
+                status: PointStatus::Approved,
+                intent: None,
+                text: format!("question {i}, version {round}"),
+                vector: v.clone(),
+            })
+            .collect();
+        other.replace_points(Source::Article, "kb-bench", &points).await?;
+        let start = Instant::now();
+        anyhow::ensure!(index.refresh().await?, "the index missed another process's write");
+        catch_up.push(start.elapsed());
+    }
+    let dim = article[0].len();
+    let mut full = Vec::new();
+    for _ in 0..5 {
+        let start = Instant::now();
+        std::hint::black_box(ExactIndex::load(store.clone(), dim).await?);
+        full.push(start.elapsed());
+    }
+    catch_up.sort();
+    full.sort();
+    Ok((catch_up[catch_up.len() / 2], full[full.len() / 2]))
 }

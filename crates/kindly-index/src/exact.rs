@@ -54,6 +54,19 @@ impl Matrix {
         });
     }
 
+    /// Makes the rows of `records` exactly `points` (rows with one of their ids go too: writes
+    /// are upserts keyed by id).
+    fn apply(&mut self, records: &[(Source, &str)], points: Vec<Point>) {
+        let records: HashSet<(Source, &str)> = records.iter().copied().collect();
+        let ids: HashSet<&str> = points.iter().map(|p| p.id.as_str()).collect();
+        self.remove_where(|p| {
+            records.contains(&(p.source, p.ref_id.as_str())) || ids.contains(p.id.as_str())
+        });
+        for p in points {
+            self.push(p);
+        }
+    }
+
     /// Removes every row of one record (or with one of `ids`), keeping the matrix dense.
     fn remove_where(&mut self, doomed: impl Fn(&Payload) -> bool) -> usize {
         let mut removed = 0;
@@ -191,15 +204,7 @@ impl VectorIndex for ExactIndex {
         }
         let _writer = self.writer.lock().await;
         let written = self.store.replace_points(source, ref_id, &points).await?;
-        {
-            let mut m = self.write();
-            m.remove_where(|p| {
-                (p.source == source && p.ref_id == ref_id) || points.iter().any(|n| n.id == p.id)
-            });
-            for p in points {
-                m.push(p);
-            }
-        }
+        self.write().apply(&[(source, ref_id)], points);
         self.wrote(written);
         Ok(())
     }
@@ -247,19 +252,10 @@ impl VectorIndex for ExactIndex {
                 for p in &changed.points {
                     check_dim(dim, &p.vector)?;
                 }
-                let records: HashSet<(Source, &str)> =
+                let records: Vec<(Source, &str)> =
                     changed.records.iter().map(|(source, ref_id)| (*source, ref_id.as_str())).collect();
-                let ids: HashSet<&str> = changed.points.iter().map(|p| p.id.as_str()).collect();
                 let points = changed.points.len();
-                {
-                    let mut m = self.write();
-                    m.remove_where(|p| {
-                        records.contains(&(p.source, p.ref_id.as_str())) || ids.contains(p.id.as_str())
-                    });
-                    for p in changed.points {
-                        m.push(p);
-                    }
-                }
+                self.write().apply(&records, changed.points);
                 self.version.store(changed.version, Ordering::SeqCst);
                 tracing::info!(
                     records = records.len(),

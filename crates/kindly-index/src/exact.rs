@@ -146,10 +146,7 @@ impl ExactIndex {
     /// Loads every stored point into memory. Points of another dimension are refused: they
     /// come from another model, and mixing them would make every score meaningless.
     pub async fn load(store: Arc<dyn PointStore>, dim: usize) -> Result<Self, IndexError> {
-        // The version is read first: a write landing during the load moves it past this one,
-        // so the next refresh loads again rather than missing it.
-        let version = store.points_version().await?;
-        let matrix = Self::read_all(store.as_ref(), dim).await?;
+        let (version, matrix) = Self::read_all(store.as_ref(), dim).await?;
         tracing::info!(points = matrix.payloads.len(), dim, "vector index loaded");
         Ok(Self {
             store,
@@ -159,7 +156,11 @@ impl ExactIndex {
         })
     }
 
-    async fn read_all(store: &dyn PointStore, dim: usize) -> Result<Matrix, IndexError> {
+    /// Every stored point, with the version it is at least as new as. The version is read
+    /// first: a write landing during the read moves the store past it, so the next refresh reads
+    /// that write again rather than missing it.
+    async fn read_all(store: &dyn PointStore, dim: usize) -> Result<(i64, Matrix), IndexError> {
+        let version = store.points_version().await?;
         let points = store.load_points().await?;
         let mut matrix =
             Matrix { dim, vectors: Vec::with_capacity(points.len() * dim), payloads: Vec::new() };
@@ -167,7 +168,7 @@ impl ExactIndex {
             check_dim(dim, &p.vector)?;
             matrix.push(p);
         }
-        Ok(matrix)
+        Ok((version, matrix))
     }
 
     /// After this index's own write: memory is current if the write is the only one since the
@@ -266,10 +267,7 @@ impl VectorIndex for ExactIndex {
                 Ok(true)
             }
             None => {
-                // Read the version before the points: a write landing in between is read again
-                // by the next refresh rather than missed.
-                let version = self.store.points_version().await?;
-                let matrix = Self::read_all(self.store.as_ref(), dim).await?;
+                let (version, matrix) = Self::read_all(self.store.as_ref(), dim).await?;
                 let points = matrix.payloads.len();
                 *self.write() = matrix;
                 self.version.store(version, Ordering::SeqCst);

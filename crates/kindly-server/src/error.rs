@@ -122,7 +122,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
 fn json_rejection(r: JsonRejection) -> ApiError {
     let (code, message) = match &r {
         JsonRejection::JsonDataError(e) => {
-            ("invalid_field", format!("the JSON has the wrong shape: {}", e.body_text()))
+            ("invalid_field", format!("the JSON has the wrong shape: {}", innermost(e)))
         }
         JsonRejection::JsonSyntaxError(_) => {
             ("invalid_json", "the body is not valid JSON (or not UTF-8)".to_owned())
@@ -137,6 +137,18 @@ fn json_rejection(r: JsonRejection) -> ApiError {
         _ => ("invalid_body", r.body_text()),
     };
     ApiError::new(r.status(), code, message)
+}
+
+/// The deepest cause of an error: for a JSON body of the wrong shape, serde's own sentence with
+/// the path to the field at fault (``customer.id: invalid type: integer `7`, expected a string at
+/// line 1 column 30``), without axum's "Failed to deserialize the JSON body into the target type"
+/// in front of it.
+fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
 }
 
 /// `axum::Json` responses, re-exported so handlers read `Json(..)` both ways.

@@ -265,6 +265,30 @@ async fn bad_requests_are_refused_clearly_and_store_nothing() {
     // A query's error names the parameter at fault.
     let (_, v) = app.get("/v1/tickets?limit=many").await;
     assert!(v["error"]["message"].as_str().unwrap().contains("limit: invalid digit"), "{v}");
+    // So does a body's, in serde's words alone.
+    let (_, v) = app
+        .send_raw(
+            Method::POST,
+            "/v1/tickets",
+            json,
+            valid(json!({"external_id": "x", "customer": {"id": 7}, "body": "hi"})),
+        )
+        .await;
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("the JSON has the wrong shape: customer.id: invalid type: integer `7`"),
+        "{v}"
+    );
+    let (_, v) = app
+        .send_raw(Method::POST, "/v1/tickets", json, valid(json!({"customer": {"id": "c"}, "body": "hi"})))
+        .await;
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the JSON has the wrong shape: missing field `external_id`"),
+        "{v}"
+    );
     for (name, method, path, content_type, body, status, code) in cases {
         let (got, v) = app.send_raw(method, path, content_type, body).await;
         assert_eq!(got, status, "{name}: {v}");

@@ -15,8 +15,8 @@ use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use kindly_core::{
-    IndexError, Point, PointKind, PointStatus, PointStore, PointsWritten, ScoredPoint, SearchFilter, Source,
-    VectorIndex,
+    IndexError, Point, PointKind, PointStatus, PointStore, PointsChanged, PointsWritten, ScoredPoint,
+    SearchFilter, Source, VectorIndex,
 };
 use simsimd::SpatialSimilarity;
 
@@ -56,8 +56,8 @@ impl Matrix {
 
     /// Makes the rows of `records` exactly `points` (rows with one of their ids go too: writes
     /// are upserts keyed by id).
-    fn apply(&mut self, records: &[(Source, &str)], points: Vec<Point>) {
-        let records: HashSet<(Source, &str)> = records.iter().copied().collect();
+    fn apply<'a>(&mut self, records: impl IntoIterator<Item = (Source, &'a str)>, points: Vec<Point>) {
+        let records: HashSet<(Source, &str)> = records.into_iter().collect();
         let ids: HashSet<&str> = points.iter().map(|p| p.id.as_str()).collect();
         self.remove_where(|p| {
             records.contains(&(p.source, p.ref_id.as_str())) || ids.contains(p.id.as_str())
@@ -205,7 +205,7 @@ impl VectorIndex for ExactIndex {
         }
         let _writer = self.writer.lock().await;
         let written = self.store.replace_points(source, ref_id, &points).await?;
-        self.write().apply(&[(source, ref_id)], points);
+        self.write().apply([(source, ref_id)], points);
         self.wrote(written);
         Ok(())
     }
@@ -249,19 +249,17 @@ impl VectorIndex for ExactIndex {
         let dim = self.dim();
         match self.store.points_changed_since(held).await? {
             Some(changed) if changed.version == held => Ok(false),
-            Some(changed) => {
-                for p in &changed.points {
+            Some(PointsChanged { version, records, points }) => {
+                for p in &points {
                     check_dim(dim, &p.vector)?;
                 }
-                let records: Vec<(Source, &str)> =
-                    changed.records.iter().map(|(source, ref_id)| (*source, ref_id.as_str())).collect();
-                let points = changed.points.len();
-                self.write().apply(&records, changed.points);
-                self.version.store(changed.version, Ordering::SeqCst);
+                let (record_count, point_count) = (records.len(), points.len());
+                self.write().apply(records.iter().map(|(source, ref_id)| (*source, ref_id.as_str())), points);
+                self.version.store(version, Ordering::SeqCst);
                 tracing::info!(
-                    records = records.len(),
-                    points,
-                    version = changed.version,
+                    records = record_count,
+                    points = point_count,
+                    version,
                     "vector index caught up with another process's changes"
                 );
                 Ok(true)

@@ -338,20 +338,7 @@ async fn search_latency(n: usize) -> anyhow::Result<SearchTimes> {
     let vectors = unit_vectors(n, DIM);
     for (c, chunk) in vectors.chunks(5_000).enumerate() {
         let ref_id = format!("bench-{c}");
-        let points: Vec<Point> = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, v)| Point {
-                id: Point::stable_id(Source::Article, &ref_id, PointKind::Chunk, i),
-                source: Source::Article,
-                ref_id: ref_id.clone(),
-                kind: PointKind::Chunk,
-                status: PointStatus::Approved,
-                intent: None,
-                text: String::new(),
-                vector: v.clone(),
-            })
-            .collect();
+        let points = article_points(&ref_id, PointKind::Chunk, chunk, |_| String::new());
         store.replace_points(Source::Article, &ref_id, &points).await?;
     }
     let index = ExactIndex::load(store.clone(), DIM).await?;
@@ -383,8 +370,8 @@ async fn search_latency(n: usize) -> anyhow::Result<SearchTimes> {
 }
 
 /// Another process (a second store over the same file, as `kindly kb ingest` beside the server)
-/// saves one article of 12 points, 20 times; each time the index catches up. Then the same
-/// number of full loads. Medians.
+/// saves one article of 12 points, 20 times; each time the index catches up. Then five full
+/// loads. Medians.
 async fn catch_up_latency(
     index: &ExactIndex,
     store: Arc<SqliteStore>,
@@ -394,20 +381,9 @@ async fn catch_up_latency(
     let other = SqliteStore::open(path).await?;
     let mut catch_up = Vec::new();
     for round in 0..20 {
-        let points: Vec<Point> = article
-            .iter()
-            .enumerate()
-            .map(|(i, v)| Point {
-                id: Point::stable_id(Source::Article, "kb-bench", PointKind::Question, i),
-                source: Source::Article,
-                ref_id: "kb-bench".into(),
-                kind: PointKind::Question,
-                status: PointStatus::Approved,
-                intent: None,
-                text: format!("question {i}, version {round}"),
-                vector: v.clone(),
-            })
-            .collect();
+        let points = article_points("kb-bench", PointKind::Question, article, |i| {
+            format!("question {i}, version {round}")
+        });
         other.replace_points(Source::Article, "kb-bench", &points).await?;
         let start = Instant::now();
         anyhow::ensure!(index.refresh().await?, "the index missed another process's write");
@@ -423,4 +399,27 @@ async fn catch_up_latency(
     catch_up.sort();
     full.sort();
     Ok((catch_up[catch_up.len() / 2], full[full.len() / 2]))
+}
+
+/// An approved article's points, one per vector, each of `kind` with the text `text(i)`.
+fn article_points(
+    ref_id: &str,
+    kind: PointKind,
+    vectors: &[Vec<f32>],
+    text: impl Fn(usize) -> String,
+) -> Vec<Point> {
+    vectors
+        .iter()
+        .enumerate()
+        .map(|(i, v)| Point {
+            id: Point::stable_id(Source::Article, ref_id, kind, i),
+            source: Source::Article,
+            ref_id: ref_id.to_owned(),
+            kind,
+            status: PointStatus::Approved,
+            intent: None,
+            text: text(i),
+            vector: v.clone(),
+        })
+        .collect()
 }
